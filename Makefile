@@ -1,0 +1,33 @@
+# Two commands for a newcomer: `make run` starts the whole system, `make test` proves it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test test-fast bench schema lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(BIN)/peerline up
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+# Everything but the end-to-end and fault tests, for a quick loop while editing.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not faults"
+
+bench: $(STAMP)
+	$(BIN)/python bench/intake.py
+
+# Regenerate the contract files in docs/contract/ (a test checks they are current).
+schema: $(STAMP)
+	$(BIN)/peerline schema export docs/contract
+
+clean:
+	rm -rf $(VENV) .peerline

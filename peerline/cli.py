@@ -1,0 +1,119 @@
+"""The `peerline` command line.
+
+Each group of commands is its own Typer sub-application (`events`, and later `schema`
+and `dlq`), so a new group is one `add_typer` line here. Commands stay thin: they
+turn options into calls on the modules beside this one and exit codes into messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from shared.auth import Role, issue_token
+from shared.settings import Settings
+
+from peerline import stackfile
+from peerline.durations import parse_duration
+from peerline.tail import DEFAULT_SUBJECT, TailError, tail
+from peerline.up import up as run_stack
+
+app = typer.Typer(
+    help="Peerline for developers and operators: local stack, tokens, the event bus.",
+    no_args_is_help=True,
+)
+events = typer.Typer(help="Look at the events on the bus.", no_args_is_help=True)
+app.add_typer(events, name="events")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The stack's data directory (default: PEERLINE_DATA_DIR or ./.peerline).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def up(data_dir: DataDir = None) -> None:
+    """Run NATS and every service on this machine until Ctrl-C."""
+    raise typer.Exit(run_stack(_settings(data_dir).data_dir))
+
+
+@app.command()
+def token(
+    agency: Annotated[str, typer.Option(help="Agency id, e.g. CA0190000.")],
+    role: Annotated[Role, typer.Option(help="What the token may do.")],
+    sub: Annotated[str | None, typer.Option(help="Subject (default: <role>@<agency>).")] = None,
+    ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d, 2w.")] = "1h",
+    data_dir: DataDir = None,
+) -> None:
+    """Print a signed bearer token for the local stack's HTTP APIs."""
+    try:
+        lifetime = parse_duration(ttl)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--ttl") from None
+    try:
+        secret = _settings(data_dir).signing_secret()
+    except RuntimeError as exc:
+        _fail(str(exc), 2)
+    try:
+        signed = issue_token(secret, agency=agency, role=role, sub=sub, ttl=lifetime)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--agency") from None
+    typer.echo(signed)
+
+
+@events.command("tail")
+def events_tail(
+    subject: Annotated[
+        str, typer.Argument(help="Subject filter, wildcards allowed.")
+    ] = DEFAULT_SUBJECT,
+    nats_url: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PEERLINE_NATS_URL",
+            help="NATS server (default: the running stack's, from stack.json).",
+            show_default=False,
+        ),
+    ] = None,
+    data_dir: DataDir = None,
+    count: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many events.")
+    ] = None,
+) -> None:
+    """Follow events stored on the bus from now on, decoded, one per line."""
+    url = nats_url or _stack_nats_url(_settings(data_dir).data_dir)
+    if url is None:
+        _fail("no NATS URL: pass --nats-url, set PEERLINE_NATS_URL or run `peerline up`", 2)
+    try:
+        asyncio.run(
+            tail(
+                url,
+                subject,
+                count=count,
+                out=typer.echo,
+                err=lambda line: typer.echo(line, err=True),
+            )
+        )
+    except TailError as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _stack_nats_url(data_dir: Path) -> str | None:
+    stack = stackfile.read(data_dir)
+    return stack.get("nats_url") if stack else None

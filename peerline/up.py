@@ -1,0 +1,188 @@
+"""`peerline up`: the whole stack on this machine, supervised until Ctrl-C.
+
+One NATS server (JetStream, its store under the data directory) and every service as
+its own process, each restarted when it dies. The services stop before the NATS server
+so they can still flush to the bus, and nothing is left running afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import nats
+import nats.errors
+from rich.console import Console
+from rich.table import Table
+from shared.settings import Settings
+from shared.streams import provision
+
+from peerline import stackfile
+from peerline.natsd import NatsServer
+from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
+from peerline.supervisor import Supervisor
+
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+EXAMPLE_AGENCY = "CA0190000"
+
+
+def ensure_secret(data_dir: Path) -> str:
+    """The token signing secret: PEERLINE_JWT_SECRET, else `<data_dir>/jwt-secret`,
+    created (readable by this user only) the first time."""
+    settings = Settings(data_dir=data_dir)
+    try:
+        return settings.signing_secret()
+    except RuntimeError:
+        secret = secrets.token_urlsafe(32)
+        fd = os.open(data_dir / "jwt-secret", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secret + "\n")
+        return secret
+
+
+async def provision_streams(nats_url: str) -> None:
+    nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        await provision(nc.jetstream())
+    finally:
+        await nc.close()
+
+
+@contextmanager
+def stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Turn Ctrl-C, SIGTERM and a closed terminal into a request to stop cleanly."""
+    wanted = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class Stack:
+    def __init__(self, data_dir: Path, console: Console) -> None:
+        self.data_dir = data_dir.resolve()
+        self.console = console
+        logs = self.data_dir / "logs"
+        self.nats = NatsServer(self.data_dir / "nats", log_path=logs / "nats.log")
+        self.services: dict[str, ServiceProcess] = {}
+        self.supervisor = Supervisor(say=self.say)
+        self.stop = threading.Event()
+
+    def say(self, message: str, style: str = "yellow") -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.console.print(f"{stamp} {message}", style=style, markup=False, highlight=False)
+
+    def run(self) -> int:
+        """Start, announce, supervise until asked to stop; the process exit code."""
+        pid = stackfile.running_pid(self.data_dir)
+        if pid is not None:
+            self.say(
+                f"peerline up is already running for {self.data_dir} (pid {pid}); "
+                "stop it first or choose another --data-dir",
+                style="red",
+            )
+            return 1
+        with stop_on_signals(self.stop):
+            try:
+                self.start()
+                if not self.wait_ready():
+                    return 0 if self.stop.is_set() else 1
+                self.announce()
+                while not self.stop.wait(0.2):
+                    self.supervisor.tick()
+                return 0
+            except (OSError, RuntimeError, nats.errors.Error) as exc:
+                self.say(f"could not start the stack: {exc}", style="red")
+                return 1
+            finally:
+                self.shutdown()
+
+    def start(self) -> None:
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        secret = ensure_secret(self.data_dir)
+        self.nats.start()
+        self.supervisor.watch("nats", self.nats)
+        self.say(f"nats-server listening on {self.nats.url}", style="green")
+        asyncio.run(provision_streams(self.nats.url))
+        for name, module in SERVICES.items():
+            service = ServiceProcess(
+                name,
+                module,
+                port=choose_port(name),
+                data_dir=self.data_dir,
+                nats_url=self.nats.url,
+                secret=secret,
+            )
+            self.services[name] = service.start()
+            self.supervisor.watch(name, service)
+
+    def wait_ready(self) -> bool:
+        """Until every service answers /healthz; False on timeout or a stop request."""
+        waiting = dict(self.services)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while waiting:
+            self.supervisor.tick()
+            for name, service in list(waiting.items()):
+                if service.alive() and healthy(service.url):
+                    self.say(f"{name} ready at {service.url}", style="green")
+                    del waiting[name]
+            if not waiting:
+                break
+            if time.monotonic() > deadline:
+                for name, service in waiting.items():
+                    self.say(
+                        f"{name} did not answer {service.url}/healthz within "
+                        f"{READY_TIMEOUT:g}s; see {service.log_path}",
+                        style="red",
+                    )
+                return False
+            if self.stop.wait(0.25):
+                return False
+        return True
+
+    def announce(self) -> None:
+        urls = {name: service.url for name, service in self.services.items()}
+        stackfile.write(self.data_dir, nats_url=self.nats.url, services=urls)
+        table = Table(title="Peerline is running", title_justify="left")
+        table.add_column("part")
+        table.add_column("address")
+        for name, url in urls.items():
+            table.add_row(name, url)
+        table.add_row("NATS", self.nats.url)
+        self.console.print(table)
+        usual = Settings().data_dir.resolve()
+        option = "" if self.data_dir == usual else f" --data-dir {self.data_dir}"
+        self.console.print(
+            f"Tokens: peerline token{option} --agency {EXAMPLE_AGENCY} --role ingest\n"
+            f"Events: peerline events tail{option}\n"
+            f"Logs:   {self.data_dir / 'logs'}\n"
+            f"Stack:  {stackfile.path(self.data_dir)}\n"
+            "Ctrl-C stops everything.",
+            markup=False,
+            highlight=False,
+        )
+
+    def shutdown(self) -> None:
+        for service in self.services.values():
+            service.request_stop()
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for service in self.services.values():
+            service.stop(timeout=max(0.0, deadline - time.monotonic()))
+        self.nats.stop()
+        stackfile.remove(self.data_dir)
+        self.say("stopped", style="green")
+
+
+def up(data_dir: Path) -> int:
+    return Stack(data_dir, Console()).run()

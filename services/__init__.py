@@ -1,0 +1,1 @@
+"""The Peerline services. Each one is deployed alone and never imports another."""

@@ -1,0 +1,27 @@
+"""Bootstrap of the incidents service: wire the runtime, routes and subscribers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SpanExporter
+
+from shared.service import ServiceRuntime
+from shared.settings import Settings
+
+from . import http, subscribers
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: Settings | None = None, exporter: SpanExporter | None = None) -> FastAPI:
+    settings = settings or Settings(service="incidents")
+    runtime = ServiceRuntime(settings, migrations=MIGRATIONS, exporter=exporter)
+    app = runtime.create_app(
+        title="Peerline incidents",
+        description="Critical-incident intake from agencies' dispatch and records systems.",
+    )
+    app.include_router(http.router, tags=["incidents"])
+    subscribers.register(runtime)
+    return app

@@ -1,0 +1,207 @@
+"""HTTP routes of the incidents service (thin: parse, authorise, call intake)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from shared import audit
+from shared.auth import Principal, Role, ensure_agency, require_role
+from shared.events import Involved
+from shared.problems import Problem
+from shared.service import ServiceRuntime
+from shared.vocab import Category, RetractionReason
+
+from . import intake
+from .categories import DEFAULT_SOURCE_TYPES, normalise
+from .domain import IncidentReport, SourceType, Status
+from .store import IncidentRow, SourceTypeRow
+
+router = APIRouter(prefix="/v1")
+
+PROBLEMS = {
+    401: {"description": "No valid bearer token"},
+    403: {"description": "Wrong role, or another agency's data"},
+    404: {"description": "No such incident"},
+    422: {"description": "Invalid body; `errors` names each field at fault"},
+}
+
+
+def runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(runtime)]
+Ingest = Annotated[Principal, Depends(require_role(Role.INGEST))]
+Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
+Retractor = Annotated[Principal, Depends(require_role(Role.INGEST, Role.COORDINATOR))]
+IncidentIdPath = Annotated[uuid.UUID, Path(description="The id Peerline gave the incident")]
+
+
+class IntakeAnswer(BaseModel):
+    incident_id: uuid.UUID
+    status: Status
+
+
+class IncidentView(BaseModel):
+    incident_id: uuid.UUID
+    agency_id: str
+    external_id: str
+    category: Category
+    occurred_at: datetime
+    involved: list[Involved]
+    status: str
+    retraction_reason: RetractionReason | None
+    reported_at: datetime
+    updated_at: datetime
+
+
+class Retraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: RetractionReason = RetractionReason.ENTERED_IN_ERROR
+
+
+class RetractionAnswer(BaseModel):
+    incident_id: uuid.UUID
+    status: str
+
+
+class SourceTypeMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: Category | None
+
+
+class SourceTypeView(BaseModel):
+    code: str
+    category: Category | None
+    origin: str
+
+
+@router.post(
+    "/incidents",
+    status_code=202,
+    response_model=IntakeAnswer,
+    responses=PROBLEMS,
+    summary="Report a critical incident",
+)
+async def report_incident(report: IncidentReport, caller: Ingest, rt: Runtime) -> IntakeAnswer:
+    if report.agency_id is not None:
+        ensure_agency(caller, report.agency_id)
+    result = await intake.submit(rt, caller.agency, report, via="http")
+    return IntakeAnswer(incident_id=result.incident_id, status=result.status)
+
+
+async def _incident(rt: ServiceRuntime, caller: Principal, incident_id: uuid.UUID) -> IncidentRow:
+    async with rt.sessions() as session:
+        row = await session.get(IncidentRow, str(incident_id))
+    if row is None:
+        raise Problem(404, "Not Found", "No incident has this id.")
+    ensure_agency(caller, row.agency_id)
+    return row
+
+
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=IncidentView,
+    responses=PROBLEMS,
+    summary="An incident as kept (coordinators of its agency)",
+)
+async def get_incident(incident_id: IncidentIdPath, caller: Coordinator, rt: Runtime) -> IncidentView:
+    row = await _incident(rt, caller, incident_id)
+    async with rt.sessions() as session:
+        audit.record_read(session, caller, "incident", row.incident_id)
+        await session.commit()
+    return IncidentView(
+        incident_id=uuid.UUID(row.incident_id),
+        agency_id=row.agency_id,
+        external_id=row.external_id,
+        category=Category(row.category),
+        occurred_at=row.occurred_at,
+        involved=[Involved.model_validate(i) for i in row.involved],
+        status="retracted" if row.retraction_reason else "active",
+        retraction_reason=row.retraction_reason,
+        reported_at=row.reported_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.post(
+    "/incidents/{incident_id}/retraction",
+    response_model=RetractionAnswer,
+    responses=PROBLEMS,
+    summary="Retract an incident entered in error (publishes IncidentRetracted once)",
+)
+async def retract_incident(
+    incident_id: IncidentIdPath, body: Retraction, caller: Retractor, rt: Runtime
+) -> RetractionAnswer:
+    row = await _incident(rt, caller, incident_id)
+    await intake.retract(rt, row, body.reason)
+    return RetractionAnswer(incident_id=incident_id, status="retracted")
+
+
+@router.get(
+    "/source-types",
+    response_model=list[SourceTypeView],
+    responses=PROBLEMS,
+    summary="The agency's effective source-type mapping (defaults and overrides)",
+)
+async def list_source_types(caller: Coordinator, rt: Runtime) -> list[SourceTypeView]:
+    async with rt.sessions() as session:
+        overrides = await intake.agency_overrides(session, caller.agency)
+    views = {
+        code: SourceTypeView(code=code, category=cat, origin="default")
+        for code, cat in DEFAULT_SOURCE_TYPES.items()
+    }
+    for code, cat in overrides.items():
+        views[code] = SourceTypeView(code=code, category=cat, origin="agency")
+    return sorted(views.values(), key=lambda v: v.code)
+
+
+@router.put(
+    "/source-types/{code}",
+    response_model=SourceTypeView,
+    responses=PROBLEMS,
+    summary="Map an agency source-type code to a category (null: not critical)",
+)
+async def put_source_type(
+    code: Annotated[SourceType, Path()], body: SourceTypeMapping, caller: Coordinator, rt: Runtime
+) -> SourceTypeView:
+    key = normalise(code)
+    async with rt.sessions() as session:
+        row = await session.get(SourceTypeRow, (caller.agency, key))
+        category = body.category.value if body.category else None
+        if row is None:
+            session.add(
+                SourceTypeRow(
+                    agency_id=caller.agency, code=key, category=category, updated_at=datetime.now(UTC)
+                )
+            )
+        else:
+            row.category = category
+            row.updated_at = datetime.now(UTC)
+        await session.commit()
+    return SourceTypeView(code=key, category=body.category, origin="agency")
+
+
+@router.delete(
+    "/source-types/{code}",
+    status_code=204,
+    responses=PROBLEMS,
+    summary="Drop the agency's override; the default (if any) applies again",
+)
+async def delete_source_type(
+    code: Annotated[SourceType, Path()], caller: Coordinator, rt: Runtime
+) -> Response:
+    async with rt.sessions() as session:
+        row = await session.get(SourceTypeRow, (caller.agency, normalise(code)))
+        if row is not None:
+            await session.delete(row)
+            await session.commit()
+    return Response(status_code=204)

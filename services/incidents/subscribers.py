@@ -1,0 +1,66 @@
+"""The NATS intake path: reports on `ps.<agency>.intake.incident`.
+
+The agency is the subject's, which NATS permissions tie to the agency's credentials.
+A valid report goes through the same intake as HTTP; an invalid one publishes
+`IntakeRejected` naming the fields at fault and stores nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import ValidationError
+
+from shared import subjects
+from shared.bus import Delivery, Poison, subscribe
+from shared.ids import EXTERNAL_ID_PATTERN, derived_event_id
+from shared.problems import field_errors
+from shared.service import ServiceRuntime
+from shared.streams import INTAKE
+
+from . import intake
+from .domain import IncidentReport
+
+DURABLE = "incidents-intake"
+
+
+def _external_id(body: object) -> str | None:
+    value = body.get("external_id") if isinstance(body, dict) else None
+    if isinstance(value, str) and len(value) <= 128 and EXTERNAL_ID_PATTERN.fullmatch(value):
+        return value
+    return None
+
+
+def register(runtime: ServiceRuntime) -> None:
+    async def on_report(delivery: Delivery) -> None:
+        try:
+            agency_id = subjects.parse(delivery.subject).agency_id
+        except ValueError:
+            raise Poison("subject is not ps.<agency>.intake.incident") from None
+        digest = hashlib.sha256(delivery.data).hexdigest()
+        key = str(derived_event_id("intake", delivery.subject, delivery.stream_seq, digest))
+        body: object = None
+        try:
+            body = json.loads(delivery.data)
+            report = IncidentReport.model_validate(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            errors = [{"loc": [], "msg": "body is not valid JSON"}]
+        except ValidationError as exc:
+            errors = field_errors(exc.errors(include_input=False))
+        else:
+            if report.agency_id is None or report.agency_id == agency_id:
+                await intake.submit(runtime, agency_id, report, via="nats", inbox_key=key)
+                return
+            errors = [{"loc": ["agency_id"], "msg": "does not match the subject's agency"}]
+        await intake.reject(runtime, agency_id, _external_id(body), errors, inbox_key=key)
+
+    subscribe(
+        runtime.broker,
+        service=runtime.name,
+        subject=subjects.intake_subject(subjects.ALL_AGENCIES),
+        durable=DURABLE,
+        stream=INTAKE,
+        handler=on_report,
+        max_deliver=runtime.settings.max_deliver,
+    )

@@ -1,0 +1,1 @@
+"""What every Peerline service shares: event contracts, bus, storage, auth, telemetry."""

@@ -1,0 +1,137 @@
+"""Bearer tokens: who is calling, for which agency, in which role.
+
+Tokens are JWTs with the claims `sub`, `agency`, `role` and `exp`. One machine signs
+with an HS256 secret; a region verifies RS256/EdDSA tokens against its identity
+provider's JWKS. Every HTTP route names the roles it admits, and every read or write of
+agency data goes through `ensure_agency`, so one agency's token never reaches another's
+data (PRODUCT rule 11).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from shared.ids import AGENCY_ID_PATTERN
+from shared.problems import Problem
+from shared.settings import Settings
+
+ALGORITHMS_HS = ["HS256"]
+ALGORITHMS_PK = ["RS256", "ES256", "EdDSA"]
+
+
+class Role(enum.StrEnum):
+    INGEST = "ingest"
+    SUPPORTER = "supporter"
+    COORDINATOR = "coordinator"
+    LEADERSHIP = "leadership"
+    REGIONAL = "regional"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    agency: str
+    role: Role
+
+
+def issue_token(
+    secret: str,
+    *,
+    agency: str,
+    role: Role | str,
+    sub: str | None = None,
+    ttl: timedelta = timedelta(hours=1),
+    issuer: str = "peerline",
+    audience: str = "peerline",
+) -> str:
+    """Sign an HS256 token (local stacks and tests; a region's IdP issues its own)."""
+    role = Role(role)
+    if not AGENCY_ID_PATTERN.fullmatch(agency):
+        raise ValueError(f"agency must match {AGENCY_ID_PATTERN.pattern}")
+    now = datetime.now(UTC)
+    claims = {
+        "sub": sub or f"{role.value}@{agency}",
+        "agency": agency,
+        "role": role.value,
+        "iat": now,
+        "exp": now + ttl,
+        "iss": issuer,
+        "aud": audience,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience, then the Peerline claims."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient | None:
+        url = self._settings.jwt_jwks_url
+        return jwt.PyJWKClient(url) if url else None
+
+    def verify(self, token: str) -> Principal:
+        options = {"require": ["sub", "agency", "role", "exp"]}
+        common = {
+            "audience": self._settings.jwt_audience,
+            "issuer": self._settings.jwt_issuer,
+            "options": options,
+        }
+        if self._jwks is not None:
+            key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS_PK, **common)
+        else:
+            claims = jwt.decode(
+                token, self._settings.signing_secret(), algorithms=ALGORITHMS_HS, **common
+            )
+        agency = claims["agency"]
+        if not isinstance(agency, str) or not AGENCY_ID_PATTERN.fullmatch(agency):
+            raise jwt.InvalidTokenError("agency claim is not an agency id")
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise jwt.InvalidTokenError("unknown role") from exc
+        return Principal(sub=str(claims["sub"]), agency=agency, role=role)
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the verified caller, or 401."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Problem(401, "Unauthorized", "A bearer token is required.")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        return verifier.verify(token.strip())
+    except jwt.PyJWTError:
+        raise Problem(401, "Unauthorized", "The bearer token is invalid or expired.") from None
+
+
+def require_role(*roles: Role):
+    """FastAPI dependency factory: the caller, if their role is one of `roles`; else 403."""
+
+    def dependency(
+        principal: Annotated[Principal, Depends(current_principal)],
+    ) -> Principal:
+        if principal.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            raise Problem(403, "Forbidden", f"This needs one of the roles: {allowed}.")
+        return principal
+
+    return dependency
+
+
+def ensure_agency(principal: Principal, agency_id: str) -> None:
+    """403 unless the caller's token belongs to `agency_id`."""
+    if principal.agency != agency_id:
+        raise Problem(403, "Forbidden", "This token belongs to another agency.")

@@ -1,0 +1,277 @@
+"""Every v1 event of CONTRACT.md as a pydantic model.
+
+Each model knows its subject (`ps.<agency_id>.<noun>.<verb>`) and its CloudEvents type
+(`peerline.<noun>.<verb>.v1`). Consumers ignore unknown fields so producers may add
+optional ones within v1; a breaking change is a new `.v2` class beside the old one.
+No event has a free-text field except `IntakeRejected.errors`, whose messages never
+echo input values.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, ClassVar
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
+
+from shared.ids import AgencyId, ExternalId, PersonnelId
+from shared.vocab import (
+    AssignmentReason,
+    Category,
+    Channel,
+    CheckInOutcome,
+    ContactOutcome,
+    DurationBucket,
+    InitiatedBy,
+    InvolvedRole,
+    NotificationChannel,
+    ResourceType,
+    RetractionReason,
+    UnfilledReason,
+    Urgency,
+)
+
+
+def _to_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("datetime is out of range") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+# Supporter ids are chosen by coordinators; like personnel ids they are subject-safe tokens.
+SupporterId = PersonnelId
+ResourceId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+# A keyed pseudonym (HMAC-SHA256, hex) of an officer: countable, not identifiable.
+OfficerRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,128}$")]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(BaseModel):
+    """Fields every event has. Subclasses set `noun` and `verb`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, use_enum_values=False)
+
+    noun: ClassVar[str]
+    verb: ClassVar[str]
+    version: ClassVar[int] = 1
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    agency_id: AgencyId
+    occurred_at: UtcDatetime = Field(default_factory=utcnow)
+
+    @classmethod
+    def ce_type(cls) -> str:
+        return f"peerline.{cls.noun}.{cls.verb}.v{cls.version}"
+
+    @classmethod
+    def subject_pattern(cls) -> str:
+        return f"ps.*.{cls.noun}.{cls.verb}"
+
+    @property
+    def subject(self) -> str:
+        return f"ps.{self.agency_id}.{self.noun}.{self.verb}"
+
+
+class FieldError(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    loc: list[str | int]
+    msg: Annotated[str, StringConstraints(max_length=300)]
+
+
+class Involved(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    personnel_id: PersonnelId
+    role: InvolvedRole
+
+
+class IntakeRejected(Event):
+    """A report received over NATS failed validation. Nothing was stored."""
+
+    noun: ClassVar[str] = "intake"
+    verb: ClassVar[str] = "rejected"
+
+    external_id: ExternalId | None = None
+    errors: list[FieldError]
+
+
+class IncidentReported(Event):
+    """A critical incident was reported; `occurred_at` is when the incident happened."""
+
+    noun: ClassVar[str] = "incident"
+    verb: ClassVar[str] = "reported"
+
+    incident_id: uuid.UUID
+    external_id: ExternalId
+    category: Category
+    involved: list[Involved]
+
+
+class IncidentUpdated(Event):
+    """The incident's category or involved personnel changed; `involved` is the full list."""
+
+    noun: ClassVar[str] = "incident"
+    verb: ClassVar[str] = "updated"
+
+    incident_id: uuid.UUID
+    category: Category
+    involved: list[Involved]
+
+
+class IncidentRetracted(Event):
+    noun: ClassVar[str] = "incident"
+    verb: ClassVar[str] = "retracted"
+
+    incident_id: uuid.UUID
+    reason: RetractionReason
+
+
+class PeerAssigned(Event):
+    noun: ClassVar[str] = "assignment"
+    verb: ClassVar[str] = "made"
+
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    personnel_id: PersonnelId
+    supporter_id: SupporterId
+    supporter_agency_id: AgencyId
+    reasons: list[AssignmentReason] = Field(default_factory=list)
+
+
+class AssignmentUnfilled(Event):
+    noun: ClassVar[str] = "assignment"
+    verb: ClassVar[str] = "unfilled"
+
+    incident_id: uuid.UUID
+    personnel_id: PersonnelId
+    reason: UnfilledReason
+
+
+class CheckInScheduled(Event):
+    noun: ClassVar[str] = "checkin"
+    verb: ClassVar[str] = "scheduled"
+
+    checkin_id: uuid.UUID
+    assignment_id: uuid.UUID
+    incident_id: uuid.UUID
+    supporter_id: SupporterId
+    due_at: UtcDatetime
+    window_closes_at: UtcDatetime
+    sequence: int = Field(ge=1)
+
+
+class CheckInDue(Event):
+    noun: ClassVar[str] = "checkin"
+    verb: ClassVar[str] = "due"
+
+    checkin_id: uuid.UUID
+    assignment_id: uuid.UUID
+    supporter_id: SupporterId
+
+
+class CheckInOverdue(Event):
+    noun: ClassVar[str] = "checkin"
+    verb: ClassVar[str] = "overdue"
+
+    checkin_id: uuid.UUID
+    assignment_id: uuid.UUID
+    supporter_id: SupporterId
+
+
+class CheckInClosed(Event):
+    noun: ClassVar[str] = "checkin"
+    verb: ClassVar[str] = "closed"
+
+    checkin_id: uuid.UUID
+    outcome: CheckInOutcome
+
+
+class ContactLogged(Event):
+    """That support happened, never what was said. Carries no personnel id."""
+
+    noun: ClassVar[str] = "contact"
+    verb: ClassVar[str] = "logged"
+
+    contact_id: uuid.UUID
+    supporter_id: SupporterId
+    officer_ref: OfficerRef
+    checkin_id: uuid.UUID | None = None
+    initiated_by: InitiatedBy
+    channel: Channel
+    duration_bucket: DurationBucket
+    outcome: ContactOutcome
+    resources_offered: list[ResourceType] = Field(default_factory=list)
+
+
+class ReferralMade(Event):
+    noun: ClassVar[str] = "referral"
+    verb: ClassVar[str] = "made"
+
+    referral_id: uuid.UUID
+    contact_id: uuid.UUID
+    resource_type: ResourceType
+    resource_id: ResourceId
+    urgency: Urgency
+
+
+class FeedbackSubmitted(Event):
+    """An anonymous program rating: no link to any contact, supporter or officer."""
+
+    noun: ClassVar[str] = "feedback"
+    verb: ClassVar[str] = "submitted"
+
+    rating: int = Field(ge=1, le=5)
+    would_recommend: bool
+
+
+class _NotificationOutcome(Event):
+    noun: ClassVar[str] = "notification"
+
+    notification_id: uuid.UUID
+    cause_event_id: uuid.UUID
+    recipient_id: SupporterId
+    channel: NotificationChannel
+    attempts: int = Field(ge=1)
+
+
+class NotificationSent(_NotificationOutcome):
+    verb: ClassVar[str] = "sent"
+
+
+class NotificationFailed(_NotificationOutcome):
+    verb: ClassVar[str] = "failed"
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    IntakeRejected,
+    IncidentReported,
+    IncidentUpdated,
+    IncidentRetracted,
+    PeerAssigned,
+    AssignmentUnfilled,
+    CheckInScheduled,
+    CheckInDue,
+    CheckInOverdue,
+    CheckInClosed,
+    ContactLogged,
+    ReferralMade,
+    FeedbackSubmitted,
+    NotificationSent,
+    NotificationFailed,
+)
+
+EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.ce_type(): cls for cls in ALL_EVENTS}

@@ -1,0 +1,169 @@
+"""Transactional outbox: an event is stored in the same transaction as the change that
+caused it, and a relay publishes it to JetStream afterwards.
+
+So a database write and its event succeed or fail together: if the bus is down the
+change is still acknowledged and the event waits in the table until the relay gets it
+stored (`Nats-Msg-Id` makes a repeated publish harmless). Rows are published in
+insertion order; many are in flight at once so throughput is not one round trip per
+event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from nats.js import JetStreamContext
+from sqlalchemy import Integer, LargeBinary, String, Text, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared import bus, cloudevents
+from shared.db import Base, UtcDateTime
+from shared.events import Event
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRow(Base):
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    headers: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(
+        UtcDateTime(), index=True, default=None
+    )
+
+
+def add(session: AsyncSession, event: Event, *, source: str) -> None:
+    """Stage `event` for publishing when `session` commits (and only then)."""
+    payload, headers = cloudevents.encode(event, source=source)
+    session.add(
+        OutboxRow(
+            event_id=str(event.event_id),
+            subject=event.subject,
+            headers=json.dumps(headers),
+            payload=payload,
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+class Relay:
+    """Publishes committed outbox rows; `wake()` after a commit for low latency."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker,
+        js: Callable[[], JetStreamContext | None],
+        *,
+        timeout: float = 5.0,
+        batch: int = 500,
+        keep_published: timedelta = timedelta(hours=1),
+    ) -> None:
+        self._sessions = sessions
+        self._js = js
+        self._timeout = timeout
+        self._batch = batch
+        self._keep = keep_published
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self.pending = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        last_purge = datetime.now(UTC)
+        while True:
+            try:
+                published = await self.publish_pending()
+                backoff = 0.1
+                if datetime.now(UTC) - last_purge > timedelta(minutes=5):
+                    await self.purge()
+                    last_purge = datetime.now(UTC)
+                if published:
+                    continue
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay: %s; retrying in %.1fs", type(exc).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished rows; returns how many were stored."""
+        js = self._js()
+        if js is None:
+            return 0  # not connected yet: rows wait, the bus connection wakes us
+        self._wake.clear()
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(OutboxRow.id, OutboxRow.subject, OutboxRow.headers, OutboxRow.payload)
+                    .where(OutboxRow.published_at.is_(None))
+                    .order_by(OutboxRow.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            self.pending = len(rows)
+            if not rows:
+                return 0
+            results = await asyncio.gather(
+                *(
+                    bus.publish_raw(
+                        js, r.subject, r.payload, json.loads(r.headers), timeout=self._timeout
+                    )
+                    for r in rows
+                ),
+                return_exceptions=True,
+            )
+            done = []
+            for row, result in zip(rows, results, strict=True):
+                if isinstance(result, BaseException):
+                    break  # keep order: retry from the first failure
+                done.append(row.id)
+            if done:
+                await session.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.id.in_(done))
+                    .values(published_at=datetime.now(UTC))
+                )
+            await session.commit()
+            failed = len(rows) - len(done)
+            self.pending = failed
+            if failed:
+                first = next(r for r in results if isinstance(r, BaseException))
+                raise first
+            return len(done)
+
+    async def purge(self) -> None:
+        cutoff = datetime.now(UTC) - self._keep
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.published_at.is_not(None), OutboxRow.published_at < cutoff
+                )
+            )

@@ -1,0 +1,79 @@
+"""Errors as `application/problem+json` (RFC 9457).
+
+Callers' mistakes are 4xx with the field at fault; the messages never echo the input
+values, since a rejected body may carry exactly the personal data we refuse to keep.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """Raise from a route to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`{loc, msg}` pairs from pydantic errors, without the offending input values."""
+    out = []
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            out.append({"loc": [], "msg": "body is not valid JSON"})
+            continue
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        out.append({"loc": loc, "msg": str(err.get("msg", "invalid"))})
+    return out
+
+
+def problem_response(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
+    errs = field_errors(errors)
+    first = ".".join(str(p) for p in errs[0]["loc"]) if errs else "body"
+    detail = f"{first or 'body'}: {errs[0]['msg']}" if errs else "The body is not valid."
+    return problem_response(422, "Unprocessable Content", detail, errors=errs)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _validation_problem(list(exc.errors()))
+
+    @app.exception_handler(json.JSONDecodeError)
+    async def _bad_json(_: Request, exc: json.JSONDecodeError) -> JSONResponse:
+        return problem_response(400, "Bad Request", "The body is not valid JSON.")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(exc.status_code, _title(exc.status_code), str(exc.detail))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

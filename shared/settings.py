@@ -1,0 +1,67 @@
+"""Configuration from `PEERLINE_*` environment variables.
+
+One settings class serves every service: each process reads only what it uses, and a
+service's own defaults (port, database file) come from its name, so `peerline up` and a
+container need to set no more than the URLs that differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_PORTS = {
+    "portal": 8080,
+    "incidents": 8081,
+    "roster": 8082,
+    "checkins": 8083,
+    "notify": 8084,
+    "metrics": 8085,
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEERLINE_", extra="ignore")
+
+    service: str = "incidents"
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; a SQLite file under data_dir when unset.",
+    )
+    data_dir: Path = Path(".peerline")
+    host: str = "127.0.0.1"
+    port: int | None = None
+
+    jwt_secret: str | None = Field(default=None, description="HS256 signing secret.")
+    jwt_jwks_url: str | None = Field(
+        default=None, description="JWKS URL for RS256/EdDSA tokens (production)."
+    )
+    jwt_issuer: str = "peerline"
+    jwt_audience: str = "peerline"
+
+    publish_timeout: float = 5.0
+    max_deliver: int = 5
+    stream_replicas: int = 1
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{self.service}.db').resolve()}"
+
+    def resolved_port(self) -> int:
+        return self.port if self.port is not None else DEFAULT_PORTS[self.service]
+
+    def signing_secret(self) -> str:
+        """The HS256 secret: from the environment, else the one `peerline up` wrote."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        secret_file = self.data_dir / "jwt-secret"
+        if secret_file.exists():
+            return secret_file.read_text().strip()
+        raise RuntimeError(
+            "No token secret: set PEERLINE_JWT_SECRET or run `peerline up` once to create "
+            f"{secret_file}"
+        )

@@ -1,0 +1,112 @@
+"""The v1 vocabularies of CONTRACT.md. Values are wire names: never rename one."""
+
+import enum
+
+
+class Category(enum.StrEnum):
+    OFFICER_INVOLVED_SHOOTING = "officer_involved_shooting"
+    OFFICER_SERIOUSLY_INJURED = "officer_seriously_injured"
+    LINE_OF_DUTY_DEATH = "line_of_duty_death"
+    DEATH_OF_COLLEAGUE = "death_of_colleague"
+    CHILD_DEATH_OR_SERIOUS_INJURY = "child_death_or_serious_injury"
+    MASS_CASUALTY = "mass_casualty"
+    VIOLENT_DEATH_SCENE = "violent_death_scene"
+    HOSTAGE_OR_BARRICADE = "hostage_or_barricade"
+    FATAL_COLLISION = "fatal_collision"
+    OTHER_CRITICAL = "other_critical"
+
+
+class InvolvedRole(enum.StrEnum):
+    PRIMARY = "primary"
+    ASSISTING = "assisting"
+    WITNESS = "witness"
+    SUPERVISOR = "supervisor"
+    DISPATCHER = "dispatcher"
+    INVESTIGATOR = "investigator"
+
+
+class InitiatedBy(enum.StrEnum):
+    SCHEDULED_CHECKIN = "scheduled_checkin"
+    SELF_REFERRAL = "self_referral"
+    PEER_OUTREACH = "peer_outreach"
+    COORDINATOR = "coordinator"
+
+
+class Channel(enum.StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    TEXT = "text"
+
+
+class DurationBucket(enum.StrEnum):
+    LT_15M = "lt_15m"
+    M15_30 = "15_30m"
+    M30_60 = "30_60m"
+    GT_60M = "gt_60m"
+
+
+class ContactOutcome(enum.StrEnum):
+    SUPPORT_PROVIDED = "support_provided"
+    DECLINED = "declined"
+    UNREACHABLE = "unreachable"
+    FOLLOW_UP_PLANNED = "follow_up_planned"
+
+
+class ResourceType(enum.StrEnum):
+    EAP = "eap"
+    CLINICIAN = "clinician"
+    CHAPLAIN = "chaplain"
+    CRISIS_LINE = "crisis_line"
+    SUBSTANCE_USE = "substance_use"
+    FAMILY = "family"
+    FINANCIAL = "financial"
+    LEGAL = "legal"
+    OTHER = "other"
+
+
+class Urgency(enum.StrEnum):
+    ROUTINE = "routine"
+    URGENT = "urgent"
+    EMERGENCY = "emergency"
+
+
+class CheckInOutcome(enum.StrEnum):
+    CONTACTED = "contacted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class RetractionReason(enum.StrEnum):
+    ENTERED_IN_ERROR = "entered_in_error"
+    DUPLICATE_INCIDENT = "duplicate_incident"
+    NOT_CRITICAL = "not_critical"
+    OTHER = "other"
+
+
+class UnfilledReason(enum.StrEnum):
+    NO_ELIGIBLE_SUPPORTER = "no_eligible_supporter"
+    ALL_CONFLICTED = "all_conflicted"
+    NO_PREFERENCE_MATCH = "no_preference_match"
+    NONE_AVAILABLE = "none_available"
+    OFFICER_OPTED_OUT = "officer_opted_out"
+
+
+class AssignmentReason(enum.StrEnum):
+    SPECIALTY_MATCH = "specialty_match"
+    LANGUAGE_MATCH = "language_match"
+    GENDER_PREFERENCE = "gender_preference"
+    OUTSIDE_AGENCY_PREFERENCE = "outside_agency_preference"
+    BACKGROUND_MATCH = "background_match"
+    RANK_PEER = "rank_peer"
+    AVAILABLE_NOW = "available_now"
+    LEAST_LOADED = "least_loaded"
+    REGIONAL_POOL = "regional_pool"
+
+
+class NotificationChannel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+    CHAT = "chat"
+    WEBHOOK = "webhook"

@@ -1,0 +1,84 @@
+"""Fixtures along the testing ladder: a real nats-server per test, SQLite always and
+PostgreSQL when PEERLINE_TEST_POSTGRES_URL is set, services over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from peerline.natsd import NatsServer
+from shared.auth import Role, issue_token
+
+JWT_SECRET = "test-secret-" + "x" * 32
+POSTGRES_ADMIN_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")
+
+DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_ADMIN_URL else [])
+
+
+@pytest.fixture
+def nats_server(tmp_path) -> Iterator[NatsServer]:
+    external = os.environ.get("PEERLINE_TEST_NATS_URL")
+    if external:
+        raise RuntimeError("fault tests need their own server; unset PEERLINE_TEST_NATS_URL")
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nats_url(nats_server: NatsServer) -> str:
+    return nats_server.url
+
+
+async def _create_pg_database(admin_url: str) -> str:
+    import asyncpg
+
+    name = f"peerline_test_{secrets.token_hex(6)}"
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return name
+
+
+async def _drop_pg_database(admin_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(admin_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
+        return
+    name = asyncio.run(_create_pg_database(POSTGRES_ADMIN_URL))
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(_drop_pg_database(POSTGRES_ADMIN_URL, name))
+
+
+@pytest.fixture
+def agency() -> str:
+    """A fresh agency id per test, so tests never see each other's events."""
+    return "T" + uuid.uuid4().hex[:12].upper()
+
+
+def token(agency: str, role: Role | str, sub: str | None = None) -> str:
+    return issue_token(JWT_SECRET, agency=agency, role=role, sub=sub)
+
+
+def bearer(agency: str, role: Role | str, sub: str | None = None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(agency, role, sub)}"}

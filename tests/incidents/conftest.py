@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from services.incidents.app import create_app
+from shared.settings import Settings
+from tests.conftest import JWT_SECRET
+from tests.support.server import ThreadedServer
+from tests.support.waiting import wait_until
+
+
+@dataclass
+class RunningService:
+    url: str
+    app: FastAPI
+    spans: InMemorySpanExporter
+    nats_url: str
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture
+def incidents(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
+    """The incidents service on a real port, a real NATS server and a real database."""
+    spans = InMemorySpanExporter()
+    settings = Settings(
+        service="incidents",
+        nats_url=nats_url,
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        data_dir=tmp_path / "data",
+    )
+    app = create_app(settings, exporter=spans)
+    server = ThreadedServer(app).start()
+    wait_until(lambda: _ready(server.url), timeout=30, what="incidents ready")
+    yield RunningService(server.url, app, spans, nats_url)
+    server.stop()

@@ -1,0 +1,1 @@
+"""Test support: real NATS servers, real databases, services served over real HTTP."""

@@ -1,0 +1,61 @@
+"""Watch what reaches JetStream, the way another system subscribing to Peerline would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from shared import cloudevents
+from shared.events import Event
+
+
+class EventLog:
+    """Collects decoded events on `subject` (all streams that store it) from now on."""
+
+    def __init__(self, nats_url: str, subject: str, stream: str) -> None:
+        self.nats_url = nats_url
+        self.subject = subject
+        self.stream = stream
+        self.events: list[Event] = []
+        self.raw: list[tuple[str, dict, dict]] = []
+        self._nc = None
+
+    async def __aenter__(self) -> EventLog:
+        self._nc = await nats.connect(self.nats_url)
+        js = self._nc.jetstream()
+
+        async def on_msg(msg) -> None:
+            headers = dict(msg.headers or {})
+            self.raw.append((msg.subject, headers, json.loads(msg.data)))
+            try:
+                self.events.append(cloudevents.decode(headers, msg.data))
+            except ValueError:
+                pass
+
+        await js.subscribe(
+            self.subject,
+            stream=self.stream,
+            cb=on_msg,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._nc.close()
+
+    def of_type(self, cls: type[Event]) -> list[Event]:
+        return [e for e in self.events if isinstance(e, cls)]
+
+    async def wait_for(self, cls: type[Event], count: int = 1, timeout: float = 10.0) -> list[Event]:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(self.of_type(cls)) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(
+                    f"saw {len(self.of_type(cls))} {cls.__name__}, wanted {count}"
+                )
+            await asyncio.sleep(0.02)
+        return self.of_type(cls)
