@@ -7,7 +7,9 @@ interpreter: Peerline needs message schedules (nats-server 2.12+), and a distrib
 
 from __future__ import annotations
 
+import json
 import socket
+import uuid
 import subprocess
 import sys
 import sysconfig
@@ -50,19 +52,28 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
         return True
 
 
-def accepts_connections(host: str, port: int) -> bool:
+def greeting_name(host: str, port: int) -> str | None:
+    """The `server_name` a NATS server sends in its INFO greeting on this port, if any."""
     try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
+        with socket.create_connection((host, port), timeout=0.5) as sock:
+            line = sock.makefile("rb").readline(65_536)
     except OSError:
-        return False
+        return None
+    if not line.startswith(b"INFO "):
+        return None
+    try:
+        return json.loads(line[5:]).get("server_name")
+    except ValueError:
+        return None
 
 
 class NatsServer:
     """`nats-server -js` on one port and one store directory, restartable on both.
 
     Killing and starting it again keeps what JetStream stored, which is how the fault
-    tests take the bus away from a service and give it back.
+    tests take the bus away from a service and give it back. The server gets a name of
+    its own and counts as ready only when a greeting on its port carries that name: a
+    port that merely accepts connections may belong to someone else.
     """
 
     def __init__(
@@ -78,6 +89,7 @@ class NatsServer:
         self.port = port if port is not None else free_port(host)
         self.log_path = log_path or self.store_dir.parent / f"{self.store_dir.name}.log"
         self.ready_timeout = ready_timeout
+        self.name = f"peerline-{uuid.uuid4().hex[:12]}"
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -100,12 +112,13 @@ class NatsServer:
             str(nats_server_binary()),
             "-a", self.host,
             "-p", str(self.port),
+            "-n", self.name,
             "-js",
             "-sd", str(self.store_dir),
         ]  # fmt: skip
         self._proc = spawn(argv, self.log_path)
         deadline = time.monotonic() + self.ready_timeout
-        while not accepts_connections(self.host, self.port):
+        while greeting_name(self.host, self.port) != self.name:
             if not self.alive() or time.monotonic() > deadline:
                 terminate(self._proc, timeout=2)
                 raise RuntimeError(

@@ -135,7 +135,7 @@ async def _follow(
             continue
 
         async def enqueue(msg: Msg, floor: int = info.state.last_seq) -> None:
-            if msg.metadata.sequence.stream > floor:
+            if True:
                 await queue.put(msg)
 
         await js.subscribe(

@@ -85,10 +85,13 @@ class Event(BaseModel):
         return f"ps.{self.agency_id}.{self.noun}.{self.verb}"
 
 
+LocPart = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_?-]{1,64}$")] | int
+
+
 class FieldError(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    loc: list[str | int]
+    loc: list[LocPart]
     msg: Annotated[str, StringConstraints(max_length=300)]
 
 

@@ -7,6 +7,7 @@ values, since a rejected body may carry exactly the personal data we refuse to k
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
+_LOC_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class Problem(Exception):
@@ -35,7 +37,11 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if err.get("type") == "json_invalid":
             out.append({"loc": [], "msg": "body is not valid JSON"})
             continue
-        loc = [p for p in err.get("loc", ()) if p != "body"]
+        loc = [
+            p if isinstance(p, int) or _LOC_PART.fullmatch(str(p)) else "?"
+            for p in err.get("loc", ())
+            if p != "body"
+        ]
         out.append({"loc": loc, "msg": str(err.get("msg", "invalid"))})
     return out
 

@@ -18,7 +18,6 @@ from shared.streams import EVENTS
 from tests.conftest import bearer
 from tests.support.bus import EventLog
 
-pytestmark = pytest.mark.asyncio
 
 
 def report(external_id: str = "24-000123", **overrides) -> dict:

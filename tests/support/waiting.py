@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable, Callable
 
@@ -19,11 +20,16 @@ def wait_until(condition: Callable[[], bool], timeout: float = 10.0, what: str =
 
 
 async def await_until(
-    condition: Callable[[], Awaitable[object]], timeout: float = 10.0, what: str = "condition"
+    condition: Callable[[], Awaitable[object] | object],
+    timeout: float = 10.0,
+    what: str = "condition",
 ):
+    """Like `wait_until`, for conditions that may be coroutines."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await condition()
+        result = condition()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
         if time.monotonic() > deadline:

@@ -1,0 +1,133 @@
+"""Delivery rules on a real server: dedupe by event id, retry with delay, dead letters."""
+
+from __future__ import annotations
+
+import json
+
+import nats
+import pytest
+from faststream.nats import NatsBroker
+
+from shared import bus, cloudevents
+from shared.events import FeedbackSubmitted
+from shared.streams import DLQ, EVENTS, provision
+from tests.support.waiting import await_until
+
+
+async def test_publishing_the_same_event_twice_stores_it_once(nats_url):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+    event = FeedbackSubmitted(agency_id="A1", rating=4, would_recommend=True)
+    payload, headers = cloudevents.encode(event, source="test")
+    first = await bus.publish_raw(js, event.subject, payload, headers, timeout=2)
+    again = await bus.publish_raw(js, event.subject, payload, headers, timeout=2)
+    assert first.stream == EVENTS.name and not first.duplicate
+    assert again.duplicate and again.seq == first.seq
+    assert (await js.stream_info(EVENTS.name)).state.messages == 1
+    await nc.close()
+
+
+async def test_a_subject_outside_every_stream_is_refused(nats_url):
+    nc = await nats.connect(nats_url)
+    with pytest.raises(LookupError):
+        await bus.publish_raw(nc.jetstream(), "ps.A1.gossip.heard", b"{}", {}, timeout=1)
+    await nc.close()
+
+
+async def _run_consumer(nats_url, handler, max_deliver=3):
+    broker = NatsBroker(nats_url)
+    bus.subscribe(
+        broker,
+        service="test",
+        subject="ps.*.feedback.submitted",
+        durable="test-feedback",
+        stream=EVENTS,
+        handler=handler,
+        max_deliver=max_deliver,
+    )
+    await broker.connect()
+    await provision(broker.config.connection_state.stream)
+    await broker.start()
+    return broker
+
+
+async def _publish_feedback(js) -> FeedbackSubmitted:
+    event = FeedbackSubmitted(agency_id="A1", rating=5, would_recommend=True)
+    payload, headers = cloudevents.encode(event, source="test")
+    await bus.publish_raw(js, event.subject, payload, headers, timeout=2)
+    return event
+
+
+async def _dead_letters(js) -> list:
+    sub = await js.pull_subscribe("peerline.dlq.>", stream=DLQ.name)
+    try:
+        return await sub.fetch(10, timeout=0.5)
+    except nats.errors.TimeoutError:
+        return []
+
+
+async def test_a_transient_error_is_retried_and_then_handled_once(nats_url, monkeypatch):
+    monkeypatch.setattr(bus, "retry_delay", lambda n: 0.05)
+    calls: list[int] = []
+    handled: list[str] = []
+
+    async def flaky(delivery: bus.Delivery) -> None:
+        calls.append(delivery.num_delivered)
+        if delivery.num_delivered < 2:
+            raise ConnectionError("database went away")
+        handled.append(json.loads(delivery.data)["event_id"])
+
+    broker = await _run_consumer(nats_url, flaky)
+    nc = await nats.connect(nats_url)
+    event = await _publish_feedback(nc.jetstream())
+    await await_until(lambda: handled, what="handled")
+    assert handled == [str(event.event_id)]
+    assert calls == [1, 2]
+    assert await _dead_letters(nc.jetstream()) == []
+    await broker.stop()
+    await nc.close()
+
+
+async def test_a_poison_message_goes_to_the_dead_letter_stream_at_once(nats_url):
+    calls: list[int] = []
+
+    async def strict(delivery: bus.Delivery) -> None:
+        calls.append(delivery.num_delivered)
+        raise bus.Poison("unknown schema")
+
+    broker = await _run_consumer(nats_url, strict)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await _publish_feedback(js)
+    dead = await await_until(lambda: _dead_letters(js), what="dead letter")
+    assert calls == [1]
+    headers = dead[0].headers
+    assert headers["Peerline-Dlq-Reason"] == "poison: unknown schema"
+    assert headers["Peerline-Dlq-Subject"] == "ps.A1.feedback.submitted"
+    assert headers["Peerline-Dlq-Consumer"] == "test-feedback"
+    assert dead[0].subject == "peerline.dlq.test.test-feedback"
+    await broker.stop()
+    await nc.close()
+
+
+async def test_a_message_that_always_fails_is_dead_lettered_after_max_deliver(
+    nats_url, monkeypatch
+):
+    monkeypatch.setattr(bus, "retry_delay", lambda n: 0.05)
+    calls: list[int] = []
+
+    async def broken(delivery: bus.Delivery) -> None:
+        calls.append(delivery.num_delivered)
+        raise RuntimeError("bug")
+
+    broker = await _run_consumer(nats_url, broken, max_deliver=3)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await _publish_feedback(js)
+    dead = await await_until(lambda: _dead_letters(js), what="dead letter")
+    assert calls == [1, 2, 3]
+    assert dead[0].headers["Peerline-Dlq-Reason"] == "RuntimeError"
+    assert dead[0].headers["Peerline-Dlq-Deliveries"] == "3"
+    await broker.stop()
+    await nc.close()

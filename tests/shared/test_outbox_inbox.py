@@ -1,0 +1,90 @@
+"""The outbox makes a database write and its event succeed or fail together; the inbox
+makes a redelivered event a no-op. Run on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nats
+import pytest
+from sqlalchemy import func, select
+
+from shared import db, inbox, outbox
+from shared.events import FeedbackSubmitted
+from shared.streams import EVENTS, provision
+from tests.support.bus import EventLog
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "services" / "incidents" / "migrations"
+
+
+@pytest.fixture
+async def sessions(database_url):
+    engine = db.create_engine(database_url)
+    await db.migrate(engine, MIGRATIONS)
+    yield db.sessionmaker(engine)
+    await engine.dispose()
+
+
+async def _count(sessions, model) -> int:
+    async with sessions() as session:
+        return await session.scalar(select(func.count()).select_from(model))
+
+
+async def test_a_rolled_back_write_leaves_no_event(sessions, nats_url):
+    event = FeedbackSubmitted(agency_id="A1", rating=3, would_recommend=False)
+    with pytest.raises(RuntimeError):
+        async with sessions() as session, session.begin():
+            outbox.add(session, event, source="test")
+            raise RuntimeError("the change failed")
+    assert await _count(sessions, outbox.OutboxRow) == 0
+
+
+async def test_the_relay_publishes_committed_events_in_order_and_marks_them(sessions, nats_url):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+    events = [FeedbackSubmitted(agency_id="A1", rating=r, would_recommend=True) for r in (1, 2, 3)]
+    async with sessions() as session, session.begin():
+        for event in events:
+            outbox.add(session, event, source="test")
+    relay = outbox.Relay(sessions, lambda: js)
+    async with EventLog(nats_url, "ps.A1.>", EVENTS.name) as log:
+        assert await relay.publish_pending() == 3
+        assert await relay.publish_pending() == 0
+        seen = await log.wait_for(FeedbackSubmitted, count=3)
+    assert [e.event_id for e in seen] == [e.event_id for e in events]
+    async with sessions() as session:
+        unpublished = await session.scalar(
+            select(func.count()).where(outbox.OutboxRow.published_at.is_(None))
+        )
+    assert unpublished == 0
+    await nc.close()
+
+
+async def test_events_wait_in_the_outbox_while_the_bus_is_away(sessions, nats_server):
+    async with sessions() as session, session.begin():
+        outbox.add(session, FeedbackSubmitted(agency_id="A1", rating=5, would_recommend=True), source="t")
+    assert await outbox.Relay(sessions, lambda: None).publish_pending() == 0
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await provision(js)
+    assert await outbox.Relay(sessions, lambda: js).publish_pending() == 1
+    await nc.close()
+
+
+async def test_the_inbox_admits_an_event_id_once_per_consumer(sessions):
+    async with sessions() as session, session.begin():
+        assert await inbox.first_time(session, "roster", "e-1")
+        assert not await inbox.first_time(session, "roster", "e-1")
+        assert await inbox.first_time(session, "metrics", "e-1")
+    async with sessions() as session, session.begin():
+        assert not await inbox.first_time(session, "roster", "e-1")
+
+
+async def test_an_inbox_mark_rolls_back_with_the_handlers_effect(sessions):
+    with pytest.raises(RuntimeError):
+        async with sessions() as session, session.begin():
+            assert await inbox.first_time(session, "roster", "e-2")
+            raise RuntimeError("handler failed")
+    async with sessions() as session, session.begin():
+        assert await inbox.first_time(session, "roster", "e-2")
