@@ -3,6 +3,8 @@
 Each group of commands is its own Typer sub-application (`events`, and later `schema`
 and `dlq`), so a new group is one `add_typer` line here. Commands stay thin: they
 turn options into calls on the modules beside this one and exit codes into messages.
+A command imports its module when it runs, so `--help` and `token` do not pay for the
+NATS client, Rich and every event model.
 """
 
 from __future__ import annotations
@@ -12,13 +14,11 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from shared.auth import Role, issue_token
-from shared.settings import Settings
 
 from peerline import stackfile
 from peerline.durations import parse_duration
-from peerline.tail import DEFAULT_SUBJECT, TailError, tail
-from peerline.up import up as run_stack
+from shared.auth import Role, issue_token
+from shared.settings import Settings
 
 app = typer.Typer(
     help="Peerline for developers and operators: local stack, tokens, the event bus.",
@@ -49,6 +49,8 @@ def _fail(message: str, code: int) -> NoReturn:
 @app.command()
 def up(data_dir: DataDir = None) -> None:
     """Run NATS and every service on this machine until Ctrl-C."""
+    from peerline.up import up as run_stack
+
     raise typer.Exit(run_stack(_settings(data_dir).data_dir))
 
 
@@ -78,9 +80,7 @@ def token(
 
 @events.command("tail")
 def events_tail(
-    subject: Annotated[
-        str, typer.Argument(help="Subject filter, wildcards allowed.")
-    ] = DEFAULT_SUBJECT,
+    subject: Annotated[str, typer.Argument(help="Subject filter, wildcards allowed.")] = "ps.>",
     nats_url: Annotated[
         str | None,
         typer.Option(
@@ -90,11 +90,11 @@ def events_tail(
         ),
     ] = None,
     data_dir: DataDir = None,
-    count: Annotated[
-        int | None, typer.Option(min=1, help="Stop after this many events.")
-    ] = None,
+    count: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
 ) -> None:
     """Follow events stored on the bus from now on, decoded, one per line."""
+    from peerline.tail import TailError, tail
+
     url = nats_url or _stack_nats_url(_settings(data_dir).data_dir)
     if url is None:
         _fail("no NATS URL: pass --nats-url, set PEERLINE_NATS_URL or run `peerline up`", 2)

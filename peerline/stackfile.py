@@ -1,6 +1,6 @@
 """`<data_dir>/stack.json`: where a running `peerline up` can be reached.
 
-Other commands (`events tail`, `demo`) read it so that a newcomer never has to copy a
+Other commands (such as `events tail`) read it so that a newcomer never has to copy a
 URL, and `peerline up` reads it to refuse a second stack on the same data directory,
 whose NATS store and SQLite files must have one owner.
 """
@@ -49,5 +49,5 @@ def running_pid(data_dir: Path) -> int | None:
     except ProcessLookupError:
         return None
     except PermissionError:
-        return pid
+        pass  # alive, but another user's
     return pid

@@ -72,23 +72,23 @@ class Supervisor:
         for watch in self._watches:
             if watch.restart_at is None:
                 if not watch.child.alive():
-                    self._schedule_restart(watch, now, f"exited with code {watch.child.returncode}")
+                    code = watch.child.returncode
+                    # A child killed by a signal has nothing in its log about why.
+                    self._schedule_restart(watch, now, f"exited with code {code}", code > 0)
             elif now >= watch.restart_at:
                 watch.restart_at = None
                 watch.started_at = now
                 try:
                     watch.child.start()
-                except Exception as exc:  # noqa: BLE001 - a failed start is one more failure
+                except Exception as exc:
                     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                    self._schedule_restart(watch, now, f"failed to start: {first_line}")
+                    self._schedule_restart(watch, now, f"failed to start: {first_line}", True)
                 else:
                     self._say(f"{watch.name} restarted")
 
-    def _schedule_restart(self, watch: _Watch, now: float, what: str) -> None:
+    def _schedule_restart(self, watch: _Watch, now: float, what: str, show_log: bool) -> None:
         delay = watch.backoff.delay(now - watch.started_at)
         watch.restart_at = now + delay
-        tail = log_tail(watch.child.log_path, lines=3)
-        self._say(
-            f"{watch.name} {what}; restarting in {delay:g}s (log: {watch.child.log_path})"
-            + (f"\n{tail}" if tail else "")
-        )
+        message = f"{watch.name} {what}; restarting in {delay:g}s (log: {watch.child.log_path})"
+        tail = log_tail(watch.child.log_path, lines=3) if show_log else ""
+        self._say(f"{message}\n{tail}" if tail else message)

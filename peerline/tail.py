@@ -16,10 +16,10 @@ import nats
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
+
 from shared.cloudevents import decode
 from shared.streams import ALL_STREAMS, StreamSpec
 
-DEFAULT_SUBJECT = "ps.>"
 CONNECT_TIMEOUT = 5.0
 
 Writer = Callable[[str], None]
@@ -70,9 +70,7 @@ def format_message(msg: Msg) -> str:
     return line
 
 
-async def tail(
-    nats_url: str, subject: str, *, count: int | None, out: Writer, err: Writer
-) -> None:
+async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, err: Writer) -> None:
     """Print events stored from now on until `count` have been printed (or forever)."""
     specs = streams_for(subject)
     if not specs:
@@ -135,7 +133,7 @@ async def _follow(
             continue
 
         async def enqueue(msg: Msg, floor: int = info.state.last_seq) -> None:
-            if True:
+            if msg.metadata.sequence.stream > floor:
                 await queue.put(msg)
 
         await js.subscribe(

@@ -22,13 +22,13 @@ import nats
 import nats.errors
 from rich.console import Console
 from rich.table import Table
-from shared.settings import Settings
-from shared.streams import provision
 
 from peerline import stackfile
 from peerline.natsd import NatsServer
 from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
 from peerline.supervisor import Supervisor
+from shared.settings import Settings
+from shared.streams import provision
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -81,7 +81,9 @@ class Stack:
 
     def say(self, message: str, style: str = "yellow") -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
-        self.console.print(f"{stamp} {message}", style=style, markup=False, highlight=False)
+        self.console.print(
+            f"{stamp} {message}", style=style, markup=False, highlight=False, soft_wrap=True
+        )
 
     def run(self) -> int:
         """Start, announce, supervise until asked to stop; the process exit code."""
@@ -171,6 +173,7 @@ class Stack:
             "Ctrl-C stops everything.",
             markup=False,
             highlight=False,
+            soft_wrap=True,
         )
 
     def shutdown(self) -> None:

@@ -10,6 +10,7 @@ data (PRODUCT rule 11).
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -70,10 +71,17 @@ def issue_token(
 
 
 class TokenVerifier:
-    """Checks signature, expiry, issuer and audience, then the Peerline claims."""
+    """Checks signature, expiry, issuer and audience, then the Peerline claims.
+
+    A dispatch system sends the same token with every report, so verified tokens are
+    remembered (by their full text, signature included) until they expire.
+    """
+
+    CACHE_SIZE = 4096
 
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @cached_property
     def _jwks(self) -> jwt.PyJWKClient | None:
@@ -81,6 +89,16 @@ class TokenVerifier:
         return jwt.PyJWKClient(url) if url else None
 
     def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         options = {"require": ["sub", "agency", "role", "exp"]}
         common = {
             "audience": self._settings.jwt_audience,
@@ -101,10 +119,11 @@ class TokenVerifier:
             role = Role(claims["role"])
         except ValueError as exc:
             raise jwt.InvalidTokenError("unknown role") from exc
-        return Principal(sub=str(claims["sub"]), agency=agency, role=role)
+        principal = Principal(sub=str(claims["sub"]), agency=agency, role=role)
+        return principal, float(claims["exp"])
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the verified caller, or 401."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -120,7 +139,7 @@ def current_principal(request: Request) -> Principal:
 def require_role(*roles: Role):
     """FastAPI dependency factory: the caller, if their role is one of `roles`; else 403."""
 
-    def dependency(
+    async def dependency(
         principal: Annotated[Principal, Depends(current_principal)],
     ) -> Principal:
         if principal.role not in roles:

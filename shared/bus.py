@@ -161,9 +161,7 @@ async def dead_letter(
     broker: NatsBroker, service: str, durable: str, delivery: Delivery, reason: str
 ) -> None:
     """Store the message in the dead-letter stream with why and where it came from."""
-    headers = {
-        k: v for k, v in delivery.headers.items() if not k.lower().startswith("nats-")
-    }
+    headers = {k: v for k, v in delivery.headers.items() if not k.lower().startswith("nats-")}
     headers.update(
         {
             "Nats-Msg-Id": f"dlq:{durable}:{delivery.stream_seq}",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from opentelemetry import propagate
+from opentelemetry.context import Context
 
 from shared.events import EVENTS_BY_TYPE, Event
 
@@ -28,8 +29,11 @@ class CloudEventMeta:
     agency_id: str
 
 
-def encode(event: Event, *, source: str) -> tuple[bytes, dict[str, str]]:
-    """Payload and headers for publishing `event`, with the current trace context."""
+def encode(
+    event: Event, *, source: str, trace: Context | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """Payload and headers for publishing `event`, with the trace context it belongs to
+    (the current one unless given)."""
     event_id = str(event.event_id)
     headers = {
         "ce-specversion": SPECVERSION,
@@ -41,7 +45,7 @@ def encode(event: Event, *, source: str) -> tuple[bytes, dict[str, str]]:
         "Content-Type": "application/json",
         MSG_ID: event_id,
     }
-    propagate.inject(headers)
+    propagate.inject(headers, context=trace)
     return event.model_dump_json().encode(), headers
 
 

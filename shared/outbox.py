@@ -11,13 +11,15 @@ event.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
-from sqlalchemy import Integer, LargeBinary, String, Text, delete, select, update
+from opentelemetry.context import Context
+from sqlalchemy import Integer, LargeBinary, String, Text, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -37,23 +39,34 @@ class OutboxRow(Base):
     headers: Mapped[str] = mapped_column(Text)
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    published_at: Mapped[datetime | None] = mapped_column(
-        UtcDateTime(), index=True, default=None
-    )
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True, default=None)
+
+
+def _row(event: Event, source: str, now: datetime, trace: Context | None = None) -> dict:
+    payload, headers = cloudevents.encode(event, source=source, trace=trace)
+    return {
+        "event_id": str(event.event_id),
+        "subject": event.subject,
+        "headers": json.dumps(headers),
+        "payload": payload,
+        "created_at": now,
+    }
 
 
 def add(session: AsyncSession, event: Event, *, source: str) -> None:
     """Stage `event` for publishing when `session` commits (and only then)."""
-    payload, headers = cloudevents.encode(event, source=source)
-    session.add(
-        OutboxRow(
-            event_id=str(event.event_id),
-            subject=event.subject,
-            headers=json.dumps(headers),
-            payload=payload,
-            created_at=datetime.now(UTC),
-        )
-    )
+    session.add(OutboxRow(**_row(event, source, datetime.now(UTC))))
+
+
+async def add_all(
+    session: AsyncSession, events: list[tuple[Event, Context | None]], *, source: str
+) -> None:
+    """Stage many events in one statement (group commit), each with the trace context
+    of the request that caused it."""
+    if events:
+        now = datetime.now(UTC)
+        rows = [_row(event, source, now, trace) for event, trace in events]
+        await session.execute(insert(OutboxRow), rows)
 
 
 class Relay:
@@ -100,10 +113,8 @@ class Relay:
                     last_purge = datetime.now(UTC)
                 if published:
                     continue
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
                 self._wake.clear()
             except asyncio.CancelledError:
                 raise
@@ -113,7 +124,12 @@ class Relay:
                 backoff = min(backoff * 2, 5.0)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of unpublished rows; returns how many were stored."""
+        """Publish one batch of unpublished rows; returns how many were stored.
+
+        No transaction is held while publishing: the rows are read, published, then
+        marked. A crash in between publishes them again, which `Nats-Msg-Id` dedupes,
+        and so does a second replica's relay picking the same rows on PostgreSQL.
+        """
         js = self._js()
         if js is None:
             return 0  # not connected yet: rows wait, the bus connection wakes us
@@ -125,39 +141,36 @@ class Relay:
                     .where(OutboxRow.published_at.is_(None))
                     .order_by(OutboxRow.id)
                     .limit(self._batch)
-                    .with_for_update(skip_locked=True)
                 )
             ).all()
-            self.pending = len(rows)
-            if not rows:
-                return 0
-            results = await asyncio.gather(
-                *(
-                    bus.publish_raw(
-                        js, r.subject, r.payload, json.loads(r.headers), timeout=self._timeout
-                    )
-                    for r in rows
-                ),
-                return_exceptions=True,
-            )
-            done = []
-            for row, result in zip(rows, results, strict=True):
-                if isinstance(result, BaseException):
-                    break  # keep order: retry from the first failure
-                done.append(row.id)
-            if done:
+        self.pending = len(rows)
+        if not rows:
+            return 0
+        results = await asyncio.gather(
+            *(
+                bus.publish_raw(
+                    js, r.subject, r.payload, json.loads(r.headers), timeout=self._timeout
+                )
+                for r in rows
+            ),
+            return_exceptions=True,
+        )
+        done = []
+        for row, result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                break  # keep order: retry from the first failure
+            done.append(row.id)
+        if done:
+            async with self._sessions() as session, session.begin():
                 await session.execute(
                     update(OutboxRow)
                     .where(OutboxRow.id.in_(done))
                     .values(published_at=datetime.now(UTC))
                 )
-            await session.commit()
-            failed = len(rows) - len(done)
-            self.pending = failed
-            if failed:
-                first = next(r for r in results if isinstance(r, BaseException))
-                raise first
-            return len(done)
+        self.pending = len(rows) - len(done)
+        if self.pending:
+            raise next(r for r in results if isinstance(r, BaseException))
+        return len(done)
 
     async def purge(self) -> None:
         cutoff = datetime.now(UTC) - self._keep

@@ -15,6 +15,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Protocol
 
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
@@ -32,6 +33,12 @@ from shared.streams import provision
 from shared.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class ServiceRuntime:
@@ -60,6 +67,8 @@ class ServiceRuntime:
             allow_reconnect=True,
         )
         self.relay = Relay(self.sessions, self.jetstream, timeout=settings.publish_timeout)
+        # Background workers started and stopped with the app, in order (relay first).
+        self.workers: list[Worker] = [self.relay]
         self._bus_started = False
         self._bus_task: asyncio.Task | None = None
 
@@ -111,14 +120,16 @@ class ServiceRuntime:
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         await db.migrate(self.engine, self.migrations)
-        self.relay.start()
+        for worker in self.workers:
+            worker.start()
         self._bus_task = asyncio.create_task(self._start_bus(), name="bus-connect")
         try:
             yield
         finally:
             self._bus_task.cancel()
             await asyncio.gather(self._bus_task, return_exceptions=True)
-            await self.relay.stop()
+            for worker in reversed(self.workers):
+                await worker.stop()
             try:
                 await self.broker.stop()
             except Exception as exc:  # the bus may already be gone at shutdown
@@ -127,9 +138,7 @@ class ServiceRuntime:
             self.telemetry.shutdown()
 
     def create_app(self, *, title: str, description: str, version: str = "1") -> FastAPI:
-        app = FastAPI(
-            title=title, description=description, version=version, lifespan=self.lifespan
-        )
+        app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
         install_problem_handlers(app)

@@ -128,7 +128,10 @@ class Telemetry:
 
     def instrument_app(self, app: FastAPI) -> None:
         FastAPIInstrumentor.instrument_app(
-            app, tracer_provider=self.provider, excluded_urls=NO_TRACE_URLS
+            app,
+            tracer_provider=self.provider,
+            excluded_urls=NO_TRACE_URLS,
+            exclude_spans=["receive", "send"],  # one server span per request is enough
         )
 
     def instrument_engine(self, engine: AsyncEngine) -> None:

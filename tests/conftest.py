@@ -14,6 +14,8 @@ import pytest
 from peerline.natsd import NatsServer
 from shared.auth import Role, issue_token
 
+pytest_plugins = ["tests.support.running"]
+
 JWT_SECRET = "test-secret-" + "x" * 32
 POSTGRES_ADMIN_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")
 

@@ -11,6 +11,7 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings
 
 from . import http, subscribers
+from .intake import IntakeWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,6 +23,9 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         title="Peerline incidents",
         description="Critical-incident intake from agencies' dispatch and records systems.",
     )
+    writer = IntakeWriter(runtime)
+    runtime.workers.append(writer)
+    app.state.intake = writer
     app.include_router(http.router, tags=["incidents"])
-    subscribers.register(runtime)
+    subscribers.register(runtime, writer)
     return app

@@ -36,9 +36,7 @@ def normalise(code: str) -> str:
     return code.strip().upper()
 
 
-def categorise(
-    code: str, agency_overrides: Mapping[str, Category | None]
-) -> Category | None:
+def categorise(code: str, agency_overrides: Mapping[str, Category | None]) -> Category | None:
     """The category of `code` for an agency, or None if it is not a critical incident.
 
     An agency's override wins over the default, and an override of None marks a code

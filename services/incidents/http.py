@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 
 from shared import audit
 from shared.auth import Principal, Role, ensure_agency, require_role
@@ -32,7 +31,7 @@ PROBLEMS = {
 }
 
 
-def runtime(request: Request) -> ServiceRuntime:
+async def runtime(request: Request) -> ServiceRuntime:
     return request.app.state.runtime
 
 
@@ -91,10 +90,11 @@ class SourceTypeView(BaseModel):
     responses=PROBLEMS,
     summary="Report a critical incident",
 )
-async def report_incident(report: IncidentReport, caller: Ingest, rt: Runtime) -> IntakeAnswer:
+async def report_incident(report: IncidentReport, caller: Ingest, request: Request) -> IntakeAnswer:
     if report.agency_id is not None:
         ensure_agency(caller, report.agency_id)
-    result = await intake.submit(rt, caller.agency, report, via="http")
+    writer: intake.IntakeWriter = request.app.state.intake
+    result = await writer.submit(caller.agency, report, via="http")
     return IntakeAnswer(incident_id=result.incident_id, status=result.status)
 
 
@@ -113,7 +113,9 @@ async def _incident(rt: ServiceRuntime, caller: Principal, incident_id: uuid.UUI
     responses=PROBLEMS,
     summary="An incident as kept (coordinators of its agency)",
 )
-async def get_incident(incident_id: IncidentIdPath, caller: Coordinator, rt: Runtime) -> IncidentView:
+async def get_incident(
+    incident_id: IncidentIdPath, caller: Coordinator, rt: Runtime
+) -> IncidentView:
     row = await _incident(rt, caller, incident_id)
     async with rt.sessions() as session:
         audit.record_read(session, caller, "incident", row.incident_id)
@@ -180,7 +182,10 @@ async def put_source_type(
         if row is None:
             session.add(
                 SourceTypeRow(
-                    agency_id=caller.agency, code=key, category=category, updated_at=datetime.now(UTC)
+                    agency_id=caller.agency,
+                    code=key,
+                    category=category,
+                    updated_at=datetime.now(UTC),
                 )
             )
         else:

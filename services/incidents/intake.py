@@ -1,41 +1,58 @@
 """The intake use case, shared by HTTP and NATS: categorise, decide, store, stage events.
 
-Everything a report changes (the incident row and its events in the outbox, plus the
-inbox mark for bus deliveries) is one transaction. Two replicas racing on one incident
-are settled by the primary key and a version check: the loser retries and sees the
-winner's row.
+Reports are written by one `IntakeWriter` per process with group commit: whatever
+reports are waiting are applied together in one transaction (incident rows, their
+events in the outbox, inbox marks for bus deliveries) and acknowledged after it
+commits. One fsync then serves many reports, and SQLite never sees two writers from
+this process. Replicas racing on one incident (PostgreSQL) are settled by the primary
+key and a version check: the batch is rolled back and each report retried alone, when
+it sees the winner's row.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from prometheus_client import Counter
-from sqlalchemy import select, update
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+from prometheus_client import Counter, Histogram
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import inbox, outbox
 from shared.events import (
+    Event,
     FieldError,
     IncidentReported,
     IncidentRetracted,
     IncidentUpdated,
     IntakeRejected,
+    Involved,
 )
 from shared.ids import incident_id_for
 from shared.service import ServiceRuntime
 from shared.vocab import Category, RetractionReason
 
 from .categories import categorise
-from .domain import Decision, IncidentReport, Status, decide
+from .domain import Current, IncidentReport, Status, decide
 from .store import IncidentRow, SourceTypeRow
+
+log = logging.getLogger(__name__)
 
 REPORTS = Counter(
     "peerline_intake_reports_total", "Incident reports by path and outcome", ["via", "status"]
 )
+BATCH = Histogram(
+    "peerline_intake_batch_size",
+    "Reports per intake transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
+MAX_BATCH = 256
 RETRIES = 3
 
 
@@ -49,107 +66,227 @@ class IntakeResult:
     status: Status
 
 
+@dataclass
+class _Pending:
+    agency_id: str
+    report: IncidentReport
+    via: str
+    inbox_key: str | None
+    future: asyncio.Future = field(repr=False)
+    trace: Context = field(default_factory=otel_context.get_current, repr=False)
+
+    @property
+    def incident_id(self) -> uuid.UUID:
+        return incident_id_for(self.agency_id, self.report.external_id)
+
+
+@dataclass
+class _Known:
+    """An incident as the batch sees it: stored state plus this batch's changes."""
+
+    current: Current
+    occurred_at: datetime
+    version: int | None  # stored version; None if inserted by this batch
+    dirty: bool = False  # a stored incident this batch changed
+
+
 async def agency_overrides(session: AsyncSession, agency_id: str) -> dict[str, Category | None]:
+    return (await _overrides(session, {agency_id})).get(agency_id, {})
+
+
+async def _overrides(
+    session: AsyncSession, agencies: set[str]
+) -> dict[str, dict[str, Category | None]]:
     rows = await session.execute(
-        select(SourceTypeRow.code, SourceTypeRow.category).where(
-            SourceTypeRow.agency_id == agency_id
+        select(SourceTypeRow.agency_id, SourceTypeRow.code, SourceTypeRow.category).where(
+            SourceTypeRow.agency_id.in_(agencies)
         )
     )
-    return {code: Category(cat) if cat else None for code, cat in rows}
+    found: dict[str, dict[str, Category | None]] = {}
+    for agency, code, category in rows:
+        found.setdefault(agency, {})[code] = Category(category) if category else None
+    return found
 
 
-async def _category(session: AsyncSession, agency_id: str, report: IncidentReport) -> Category | None:
-    if report.category is not None:
-        return report.category
-    assert report.source_type is not None
-    return categorise(report.source_type, await agency_overrides(session, agency_id))
+def _involved_json(involved: tuple[Involved, ...]) -> list[dict]:
+    return [{"personnel_id": i.personnel_id, "role": i.role.value} for i in involved]
 
 
 async def _apply(
-    runtime: ServiceRuntime, session: AsyncSession, agency_id: str, report: IncidentReport
-) -> IntakeResult:
-    incident_id = incident_id_for(agency_id, report.external_id)
-    category = await _category(session, agency_id, report)
-    row = await session.get(IncidentRow, str(incident_id))
-    decision: Decision = decide(row.current() if row else None, category, report)
+    session: AsyncSession, batch: list[_Pending], source: str
+) -> tuple[list[IntakeResult], list[tuple[Event, Context]]]:
+    """Apply `batch` in order inside `session`; returns each result and the events."""
+    ids = {str(p.incident_id) for p in batch}
+    stored = await session.execute(select(IncidentRow).where(IncidentRow.incident_id.in_(ids)))
+    known = {
+        row.incident_id: _Known(row.current(), row.occurred_at, row.version)
+        for row in stored.scalars()
+    }
+    needs_mapping = {p.agency_id for p in batch if p.report.category is None}
+    overrides = await _overrides(session, needs_mapping) if needs_mapping else {}
     now = datetime.now(UTC)
-    involved = [i.model_dump(mode="json") for i in decision.involved]
-    if decision.status is Status.ACCEPTED:
-        session.add(
-            IncidentRow(
-                incident_id=str(incident_id),
-                agency_id=agency_id,
-                external_id=report.external_id,
-                category=decision.category.value,
-                occurred_at=report.occurred_at,
-                involved=involved,
-                reported_at=now,
-                updated_at=now,
+    new_rows: dict[str, dict] = {}
+    events: list[tuple[Event, Context]] = []
+    results: list[IntakeResult] = []
+    for p in batch:
+        incident_id = p.incident_id
+        key = str(incident_id)
+        if p.inbox_key and not await inbox.first_time(session, "intake", p.inbox_key):
+            results.append(IntakeResult(incident_id, Status.DUPLICATE))
+            continue
+        report = p.report
+        category = report.category or categorise(
+            report.source_type or "", overrides.get(p.agency_id, {})
+        )
+        entry = known.get(key)
+        decision = decide(entry.current if entry else None, category, report)
+        results.append(IntakeResult(incident_id, decision.status))
+        if decision.status is Status.ACCEPTED:
+            current = Current(decision.category, decision.involved, retracted=False)
+            known[key] = _Known(current, report.occurred_at, version=None)
+            new_rows[key] = {
+                "incident_id": key,
+                "agency_id": p.agency_id,
+                "external_id": report.external_id,
+                "category": decision.category.value,
+                "occurred_at": report.occurred_at,
+                "involved": _involved_json(decision.involved),
+                "version": 1,
+                "reported_at": now,
+                "updated_at": now,
+            }
+
+            events.append(
+                (
+                    IncidentReported(
+                        agency_id=p.agency_id,
+                        occurred_at=report.occurred_at,
+                        incident_id=incident_id,
+                        external_id=report.external_id,
+                        category=decision.category,
+                        involved=list(decision.involved),
+                    ),
+                    p.trace,
+                )
             )
-        )
-        outbox.add(
-            session,
-            IncidentReported(
-                agency_id=agency_id,
-                occurred_at=report.occurred_at,
-                incident_id=incident_id,
-                external_id=report.external_id,
-                category=decision.category,
-                involved=list(decision.involved),
-            ),
-            source=runtime.source,
-        )
-    elif decision.status is Status.UPDATED:
+        elif decision.status is Status.UPDATED:
+            entry.current = Current(decision.category, decision.involved, retracted=False)
+            if key in new_rows:  # reported earlier in this very batch: insert the latest
+                new_rows[key]["category"] = decision.category.value
+                new_rows[key]["involved"] = _involved_json(decision.involved)
+            else:
+                entry.dirty = True
+            events.append(
+                (
+                    IncidentUpdated(
+                        agency_id=p.agency_id,
+                        occurred_at=entry.occurred_at,
+                        incident_id=incident_id,
+                        category=decision.category,
+                        involved=list(decision.involved),
+                    ),
+                    p.trace,
+                )
+            )
+    if new_rows:
+        await session.execute(insert(IncidentRow), list(new_rows.values()))
+    for key, entry in known.items():
+        if not entry.dirty:
+            continue
         changed = await session.execute(
             update(IncidentRow)
-            .where(IncidentRow.incident_id == str(incident_id), IncidentRow.version == row.version)
+            .where(IncidentRow.incident_id == key, IncidentRow.version == entry.version)
             .values(
-                category=decision.category.value,
-                involved=involved,
-                version=row.version + 1,
+                category=entry.current.category.value,
+                involved=_involved_json(entry.current.involved),
+                version=entry.version + 1,
                 updated_at=now,
             )
         )
         if changed.rowcount != 1:
             raise StaleIncident
-        outbox.add(
-            session,
-            IncidentUpdated(
-                agency_id=agency_id,
-                occurred_at=row.occurred_at,
-                incident_id=incident_id,
-                category=decision.category,
-                involved=list(decision.involved),
-            ),
-            source=runtime.source,
-        )
-    return IntakeResult(incident_id, decision.status)
+    await outbox.add_all(session, events, source=source)
+    return results, events
 
 
-async def submit(
-    runtime: ServiceRuntime,
-    agency_id: str,
-    report: IncidentReport,
-    *,
-    via: str,
-    inbox_key: str | None = None,
-) -> IntakeResult:
-    """Apply a validated report in one transaction; `inbox_key` makes a bus redelivery
-    a no-op."""
-    for attempt in range(RETRIES):
+class IntakeWriter:
+    """Applies reports with group commit; `submit` returns once the report is durable."""
+
+    def __init__(self, runtime: ServiceRuntime, max_batch: int = MAX_BATCH) -> None:
+        self._runtime = runtime
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="intake-writer")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        while not self._queue.empty():
+            pending = self._queue.get_nowait()
+            if not pending.future.done():
+                pending.future.set_exception(ConnectionError("intake is shutting down"))
+
+    async def submit(
+        self, agency_id: str, report: IncidentReport, *, via: str, inbox_key: str | None = None
+    ) -> IntakeResult:
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(agency_id, report, via, inbox_key, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+
+    async def _write(self, batch: list[_Pending]) -> None:
         try:
-            async with runtime.sessions() as session:
-                if inbox_key and not await inbox.first_time(session, "intake", inbox_key):
-                    incident_id = incident_id_for(agency_id, report.external_id)
-                    return IntakeResult(incident_id, Status.DUPLICATE)
-                result = await _apply(runtime, session, agency_id, report)
-                await runtime.commit(session)
-            REPORTS.labels(via, result.status.value).inc()
-            return result
+            results = await self._transaction(batch)
         except (IntegrityError, StaleIncident):
-            if attempt == RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+            if len(batch) == 1:
+                await self._retry_alone(batch[0])
+                return
+            for pending in batch:  # a race with another replica: settle one by one
+                await self._retry_alone(pending)
+            return
+        except Exception as exc:
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+            return
+        BATCH.observe(len(batch))
+        for pending, result in zip(batch, results, strict=True):
+            REPORTS.labels(pending.via, result.status.value).inc()
+            if not pending.future.done():
+                pending.future.set_result(result)
+
+    async def _retry_alone(self, pending: _Pending) -> None:
+        for attempt in range(RETRIES):
+            try:
+                [result] = await self._transaction([pending])
+            except (IntegrityError, StaleIncident) as exc:
+                if attempt == RETRIES - 1 and not pending.future.done():
+                    pending.future.set_exception(exc)
+                continue
+            except Exception as exc:
+                if not pending.future.done():
+                    pending.future.set_exception(exc)
+                return
+            REPORTS.labels(pending.via, result.status.value).inc()
+            if not pending.future.done():
+                pending.future.set_result(result)
+            return
+
+    async def _transaction(self, batch: list[_Pending]) -> list[IntakeResult]:
+        async with self._runtime.sessions() as session:
+            results, _ = await _apply(session, batch, self._runtime.source)
+            await self._runtime.commit(session)
+        return results
 
 
 async def reject(
@@ -178,9 +315,7 @@ async def reject(
     REPORTS.labels("nats", "rejected").inc()
 
 
-async def retract(
-    runtime: ServiceRuntime, incident: IncidentRow, reason: RetractionReason
-) -> bool:
+async def retract(runtime: ServiceRuntime, incident: IncidentRow, reason: RetractionReason) -> bool:
     """Mark an incident entered in error; True if this call retracted it."""
     async with runtime.sessions() as session:
         changed = await session.execute(

@@ -32,7 +32,7 @@ def _external_id(body: object) -> str | None:
     return None
 
 
-def register(runtime: ServiceRuntime) -> None:
+def register(runtime: ServiceRuntime, writer: intake.IntakeWriter) -> None:
     async def on_report(delivery: Delivery) -> None:
         try:
             agency_id = subjects.parse(delivery.subject).agency_id
@@ -50,7 +50,7 @@ def register(runtime: ServiceRuntime) -> None:
             errors = field_errors(exc.errors(include_input=False))
         else:
             if report.agency_id is None or report.agency_id == agency_id:
-                await intake.submit(runtime, agency_id, report, via="nats", inbox_key=key)
+                await writer.submit(agency_id, report, via="nats", inbox_key=key)
                 return
             errors = [{"loc": ["agency_id"], "msg": "does not match the subject's agency"}]
         await intake.reject(runtime, agency_id, _external_id(body), errors, inbox_key=key)

@@ -15,12 +15,12 @@ from pathlib import Path
 import nats
 import pytest
 from nats.js import JetStreamContext
+
+from peerline.natsd import NatsServer
 from shared.cloudevents import encode
 from shared.events import CheckInDue, IncidentReported, Involved
 from shared.streams import provision
 from shared.vocab import Category, InvolvedRole
-
-from peerline.natsd import NatsServer
 
 AGENCY = "CA0190000"
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,10 @@ async def js(nats_server: NatsServer) -> AsyncIterator[JetStreamContext]:
 @asynccontextmanager
 async def tail(*args: str) -> AsyncIterator[asyncio.subprocess.Process]:
     """`peerline events tail ARGS` as its own process, once it follows the bus."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "peerline", "events", "tail", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
@@ -107,10 +110,13 @@ async def test_sees_what_the_server_writes_for_a_message_schedule(
     payload, headers = encode(due, source="tests")
     fire_at = (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
     headers |= {"Nats-Schedule": f"@at {fire_at}", "Nats-Schedule-Target": due.subject}
-    del headers["Nats-Msg-Id"]
 
-    async with tail("--nats-url", nats_server.url, "--count", "1", f"ps.{AGENCY}.checkin.due") as proc:
-        await js.publish(f"ps.{AGENCY}.checkin.timer.{due.checkin_id}", payload, headers=headers, timeout=5)
+    async with tail(
+        "--nats-url", nats_server.url, "--count", "1", f"ps.{AGENCY}.checkin.due"
+    ) as proc:
+        await js.publish(
+            f"ps.{AGENCY}.checkin.timer.{due.checkin_id}", payload, headers=headers, timeout=5
+        )
         (line,) = await lines_until_exit(proc)
 
     assert f"peerline.checkin.due.v1  {due.subject}  " in line
@@ -128,15 +134,16 @@ async def test_a_restarted_server_does_not_replay_what_was_there_before(
         async with asyncio.timeout(30):
             while b"reconnected" not in await proc.stderr.readline():
                 pass
-        event = incident()
         nc = await nats.connect(nats_server.url)
         try:
-            await publish(nc.jetstream(), event)
+            await nc.jetstream().publish(
+                f"ps.{AGENCY}.intake.incident", b'{"new": true}', timeout=5
+            )
         finally:
             await nc.close()
         (line,) = await lines_until_exit(proc, timeout=60)
 
-    assert str(event.event_id) in line
+    assert line.endswith('{"new":true}')
 
 
 async def test_without_a_stack_it_says_where_the_url_comes_from(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import httpx
-import pytest
 
 from shared.auth import Role
 from shared.events import (
@@ -17,7 +16,6 @@ from shared.ids import incident_id_for
 from shared.streams import EVENTS
 from tests.conftest import bearer
 from tests.support.bus import EventLog
-
 
 
 def report(external_id: str = "24-000123", **overrides) -> dict:
@@ -60,7 +58,7 @@ async def test_report_becomes_incident_reported_with_only_the_allowed_fields(inc
         ("D-77", "dispatcher"),
     ]
     assert event.occurred_at.isoformat() == "2026-11-26T04:14:00+00:00"
-    subject, headers, payload = log.raw[0]
+    _subject, headers, payload = log.raw[0]
     assert headers["ce-type"] == "peerline.incident.reported.v1"
     assert headers["ce-id"] == headers["Nats-Msg-Id"] == payload["event_id"]
     assert headers["ce-agencyid"] == agency

@@ -7,7 +7,6 @@ import json
 
 import httpx
 import nats
-import pytest
 
 from shared.auth import Role
 from shared.events import IncidentReported, IntakeRejected
@@ -16,7 +15,6 @@ from shared.streams import EVENTS
 from tests.conftest import bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
-
 
 
 async def publish(nats_url: str, subject: str, payload: bytes) -> None:

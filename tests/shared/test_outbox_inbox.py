@@ -63,7 +63,9 @@ async def test_the_relay_publishes_committed_events_in_order_and_marks_them(sess
 
 async def test_events_wait_in_the_outbox_while_the_bus_is_away(sessions, nats_server):
     async with sessions() as session, session.begin():
-        outbox.add(session, FeedbackSubmitted(agency_id="A1", rating=5, would_recommend=True), source="t")
+        outbox.add(
+            session, FeedbackSubmitted(agency_id="A1", rating=5, would_recommend=True), source="t"
+        )
     assert await outbox.Relay(sessions, lambda: None).publish_pending() == 0
     nc = await nats.connect(nats_server.url)
     js = nc.jetstream()

@@ -11,7 +11,6 @@ import pytest
 from shared.streams import ALL_STREAMS, CHECKINS, EVENTS, provision, stream_for_subject
 
 
-
 async def test_provisioning_twice_creates_each_stream_once(nats_url):
     nc = await nats.connect(nats_url)
     js = nc.jetstream()

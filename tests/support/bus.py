@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import nats
@@ -30,10 +31,8 @@ class EventLog:
         async def on_msg(msg) -> None:
             headers = dict(msg.headers or {})
             self.raw.append((msg.subject, headers, json.loads(msg.data)))
-            try:
+            with contextlib.suppress(ValueError):
                 self.events.append(cloudevents.decode(headers, msg.data))
-            except ValueError:
-                pass
 
         await js.subscribe(
             self.subject,
@@ -50,12 +49,12 @@ class EventLog:
     def of_type(self, cls: type[Event]) -> list[Event]:
         return [e for e in self.events if isinstance(e, cls)]
 
-    async def wait_for(self, cls: type[Event], count: int = 1, timeout: float = 10.0) -> list[Event]:
+    async def wait_for(
+        self, cls: type[Event], count: int = 1, timeout: float = 10.0
+    ) -> list[Event]:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.of_type(cls)) < count:
             if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(
-                    f"saw {len(self.of_type(cls))} {cls.__name__}, wanted {count}"
-                )
+                raise TimeoutError(f"saw {len(self.of_type(cls))} {cls.__name__}, wanted {count}")
             await asyncio.sleep(0.02)
         return self.of_type(cls)

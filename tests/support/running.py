@@ -1,3 +1,5 @@
+"""The incidents service as a fixture: real port, real NATS server, real database."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -1,0 +1,108 @@
+"""Whatever a CAD sends, the answer is a 2xx or a 4xx problem document, never a 5xx."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from shared.auth import Role
+from tests.conftest import bearer
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+weird_text = st.text(max_size=200) | st.sampled_from(
+    ["", " ", "\x00", "24-1\n", "é" * 200, "x" * 129, "9999-12-31T23:59:59-23:59", "0000-01-01"]
+)
+timestamps = (
+    st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat())
+    | st.datetimes().map(lambda d: d.isoformat())
+    | weird_text
+    | st.integers()
+)
+officers = st.fixed_dictionaries(
+    {},
+    optional={
+        "personnel_id": weird_text | st.integers() | st.none(),
+        "role": st.sampled_from(["primary", "witness", "suspect", ""]) | json_scalars,
+        "name": weird_text,
+    },
+)
+near_valid = st.fixed_dictionaries(
+    {},
+    optional={
+        "external_id": weird_text | st.integers() | st.none(),
+        "category": st.sampled_from(["mass_casualty", "MASS_CASUALTY", ""]) | json_scalars,
+        "source_type": st.sampled_from(["SHOOT", "shoot", "10-50", " "]) | weird_text,
+        "occurred_at": timestamps,
+        "involved": st.lists(officers, max_size=5) | json_values,
+        "agency_id": st.sampled_from(["CA0190000", "a.b", ""]) | json_scalars,
+        "narrative": weird_text,
+    },
+)
+
+
+def token_like() -> str:
+    """A well-formed token signed with the wrong key."""
+    from shared.auth import issue_token
+
+    return issue_token("not-the-secret-" + "y" * 32, agency="CA0190000", role="coordinator")
+
+
+SETTINGS = settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _check(answer: httpx.Response) -> None:
+    assert answer.status_code < 500, answer.text
+    if answer.status_code >= 400:
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert answer.json()["status"] == answer.status_code
+
+
+@SETTINGS
+@given(body=near_valid | json_values)
+def test_generated_bodies_get_a_4xx_or_202(incidents, agency, body):
+    headers = {**bearer(agency, Role.INGEST), "Content-Type": "application/json"}
+    content = json.dumps(body)  # NaN and Infinity included, as a sloppy encoder sends them
+    answer = httpx.post(
+        f"{incidents.url}/v1/incidents", content=content, headers=headers, timeout=10
+    )
+    _check(answer)
+
+
+@SETTINGS
+@given(
+    raw=st.binary(max_size=300),
+    content_type=st.sampled_from(["application/json", "text/plain", "application/xml"]),
+)
+def test_generated_bytes_get_a_4xx(incidents, agency, raw, content_type):
+    headers = {**bearer(agency, Role.INGEST), "Content-Type": content_type}
+    answer = httpx.post(f"{incidents.url}/v1/incidents", content=raw, headers=headers, timeout=10)
+    _check(answer)
+
+
+@SETTINGS
+@given(
+    path=st.text(min_size=1, max_size=60),
+    header=st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=80)
+    | st.just("Bearer ").map(lambda b: b + token_like()),
+)
+def test_generated_paths_and_tokens_get_a_4xx(incidents, agency, path, header):
+    headers = {"Authorization": header}
+    try:
+        answer = httpx.get(f"{incidents.url}/v1/incidents/{path}", headers=headers, timeout=10)
+    except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError):
+        return  # the client refused to send it; nothing reached the service
+    _check(answer)
