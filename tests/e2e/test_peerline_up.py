@@ -1,0 +1,157 @@
+"""End to end: `peerline up` as real processes, driven the way an agency's CAD would."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from shared.events import IncidentReported, IntakeRejected
+from shared.streams import EVENTS
+from tests.support.bus import EventLog
+from tests.support.waiting import wait_until
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENCY = "CA0190000"
+
+
+def peerline(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "peerline", *args],
+        cwd=cwd,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """`peerline up` in a fresh directory; yields (stack.json, workdir); stops with Ctrl-C."""
+    with open(tmp_path / "up.log", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "peerline", "up"],
+            cwd=tmp_path,
+            env=_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    stack_file = tmp_path / ".peerline" / "stack.json"
+    try:
+        wait_until(
+            lambda: stack_file.exists() or proc.poll() is not None, timeout=90, what="stack.json"
+        )
+        assert proc.poll() is None, (tmp_path / "up.log").read_text()
+        yield json.loads(stack_file.read_text()), tmp_path, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+
+
+async def test_a_cad_report_reaches_subscribers_through_the_whole_stack(stack):
+    info, workdir, proc = stack
+    assert set(info) >= {"nats_url", "services"}
+    incidents = info["services"]["incidents"]
+    ingest = peerline("token", "--agency", AGENCY, "--role", "ingest", cwd=workdir)
+    assert ingest.returncode == 0, ingest.stderr
+    headers = {"Authorization": f"Bearer {ingest.stdout.strip()}"}
+    body = {
+        "external_id": "E2E-1",
+        "source_type": "SHOOT",
+        "occurred_at": "2026-11-25T22:14:00-06:00",
+        "involved": [{"personnel_id": "B1234", "role": "primary", "name": "Alex Doe"}],
+        "narrative": "must not travel",
+    }
+
+    async with EventLog(info["nats_url"], f"ps.{AGENCY}.>", EVENTS.name) as log:
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"{incidents}/readyz")).status_code == 200
+            answer = await client.post(f"{incidents}/v1/incidents", json=body, headers=headers)
+            assert answer.status_code == 202, answer.text
+            assert answer.json()["status"] == "accepted"
+            anonymous = await client.post(f"{incidents}/v1/incidents", json=body)
+            assert anonymous.status_code == 401
+        nc = await nats.connect(info["nats_url"])
+        await nc.jetstream().publish(f"ps.{AGENCY}.intake.incident", b'{"external_id": 7}')
+        await nc.close()
+        [reported] = await log.wait_for(IncidentReported, timeout=30)
+        [rejected] = await log.wait_for(IntakeRejected, timeout=30)
+
+    assert reported.incident_id.hex == answer.json()["incident_id"].replace("-", "")
+    assert [(i.personnel_id, i.role) for i in reported.involved] == [("B1234", "primary")]
+    assert {tuple(e.loc) for e in rejected.errors} >= {("external_id",), ("occurred_at",)}
+    log_text = (workdir / ".peerline" / "logs" / "incidents.log").read_text()
+    assert "B1234" not in log_text and "Alex Doe" not in log_text
+
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=60) == 0
+    assert not (workdir / ".peerline" / "stack.json").exists()
+
+
+def test_events_tail_shows_a_reported_incident(stack):
+    info, workdir, _ = stack
+    tail = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "peerline",
+            "events",
+            "tail",
+            f"ps.{AGENCY}.incident.*",
+            "--count",
+            "1",
+        ],
+        cwd=workdir,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    token = peerline("token", "--agency", AGENCY, "--role", "ingest", cwd=workdir).stdout.strip()
+    body = {
+        "external_id": "E2E-2",
+        "category": "mass_casualty",
+        "occurred_at": "2026-11-25T22:14:00Z",
+        "involved": [{"personnel_id": "C9", "role": "witness"}],
+    }
+
+    numbers = itertools.count()
+
+    def reported() -> bool:
+        # The tail follows new events only: report until one lands after it subscribed.
+        answer = httpx.post(
+            f"{info['services']['incidents']}/v1/incidents",
+            json={**body, "external_id": f"E2E-2-{next(numbers)}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert answer.status_code == 202
+        try:
+            tail.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    wait_until(reported, timeout=60, what="events tail to print an event")
+    out = tail.stdout.read()
+    assert tail.returncode == 0, tail.stderr.read()
+    assert "peerline.incident.reported.v1" in out
+    assert f"ps.{AGENCY}.incident.reported" in out
