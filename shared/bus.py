@@ -26,6 +26,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, PubAck
 from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from shared import cloudevents, subjects
+from shared.events import Event
 from shared.problems import field_errors
 from shared.streams import StreamSpec, stream_for_subject
 from shared.subjects import dlq_subject
@@ -78,6 +80,23 @@ class Delivery:
 
 
 Handler = Callable[[Delivery], Awaitable[None]]
+
+
+def event_of(delivery: Delivery) -> Event:
+    """The event a delivery carries, parsed from its CloudEvents headers and payload.
+
+    The agency in the subject, in `ce-agencyid` and in the payload must agree: a
+    message that claims another agency than the subject it arrived on is refused
+    (tenants are walled on the bus too), as is one that is not a v1 event.
+    """
+    try:
+        event = cloudevents.decode(delivery.headers, delivery.data)
+        agency = subjects.parse(delivery.subject).agency_id
+    except ValueError as exc:
+        raise Poison(str(exc)) from None
+    if event.agency_id != agency or event.subject != delivery.subject:
+        raise Poison("the event does not belong on this subject")
+    return event
 
 
 def describe(exc: BaseException) -> str:

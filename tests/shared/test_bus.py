@@ -131,3 +131,27 @@ async def test_a_message_that_always_fails_is_dead_lettered_after_max_deliver(
     assert dead[0].headers["Peerline-Dlq-Deliveries"] == "3"
     await broker.stop()
     await nc.close()
+
+
+def _delivery(event, subject=None, **header_changes) -> bus.Delivery:
+    payload, headers = cloudevents.encode(event, source="test")
+    return bus.Delivery(
+        subject=subject or event.subject,
+        headers={**headers, **header_changes},
+        data=payload,
+        stream_seq=1,
+        num_delivered=1,
+    )
+
+
+def test_a_consumer_gets_the_event_its_delivery_carries():
+    event = FeedbackSubmitted(agency_id="A1", rating=2, would_recommend=False)
+    assert bus.event_of(_delivery(event)) == event
+
+
+def test_an_event_claiming_another_agency_than_its_subject_is_poison():
+    event = FeedbackSubmitted(agency_id="A1", rating=2, would_recommend=False)
+    with pytest.raises(bus.Poison):
+        bus.event_of(_delivery(event, subject="ps.B2.feedback.submitted"))
+    with pytest.raises(bus.Poison):
+        bus.event_of(_delivery(event, **{"ce-type": "peerline.feedback.submitted.v9"}))
