@@ -1,7 +1,7 @@
 """The `peerline` command line.
 
-Each group of commands is its own Typer sub-application (`events`, and later `schema`
-and `dlq`), so a new group is one `add_typer` line here. Commands stay thin: they
+Each group of commands is its own Typer sub-application (`events`, `schema`, and later
+`dlq`), so a new group is one `add_typer` line here. Commands stay thin: they
 turn options into calls on the modules beside this one and exit codes into messages.
 A command imports its module when it runs, so `--help` and `token` do not pay for the
 NATS client, Rich and every event model.
@@ -21,11 +21,15 @@ from shared.auth import Role, issue_token
 from shared.settings import Settings
 
 app = typer.Typer(
-    help="Peerline for developers and operators: local stack, tokens, the event bus.",
+    help="Peerline for developers and operators: local stack, tokens, the event bus, contract.",
     no_args_is_help=True,
 )
 events = typer.Typer(help="Look at the events on the bus.", no_args_is_help=True)
 app.add_typer(events, name="events")
+schema = typer.Typer(
+    help="The contract files: event schemas, AsyncAPI, OpenAPI.", no_args_is_help=True
+)
+app.add_typer(schema, name="schema")
 
 DataDir = Annotated[
     Path | None,
@@ -112,6 +116,22 @@ def events_tail(
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         pass
+
+
+@schema.command("export")
+def schema_export(
+    directory: Annotated[
+        Path, typer.Argument(file_okay=False, help="Where to write, e.g. docs/contract.")
+    ],
+) -> None:
+    """Write a JSON Schema per event, the bus's AsyncAPI and each service's OpenAPI."""
+    from peerline.schema import export
+
+    written, removed = export(directory)
+    for path in written:
+        typer.echo(f"wrote {path}")
+    for path in removed:
+        typer.echo(f"removed {path}")
 
 
 def _stack_nats_url(data_dir: Path) -> str | None:

@@ -59,8 +59,9 @@ def is_sqlite(url: str) -> bool:
 def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if not path or path == ":memory:":
+            return create_async_engine(url)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection: this process's writers queue in asyncio instead of sleeping in
         # SQLite's busy handler, and a commit is never stalled by a sibling's lock.
         engine = create_async_engine(

@@ -62,7 +62,9 @@ def utcnow() -> datetime:
 class Event(BaseModel):
     """Fields every event has. Subclasses set `noun` and `verb`."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     noun: ClassVar[str]
     verb: ClassVar[str]
