@@ -51,6 +51,7 @@ async def test_the_relay_publishes_committed_events_in_order_and_marks_them(sess
     async with EventLog(nats_url, "ps.A1.>", EVENTS.name) as log:
         assert await relay.publish_pending() == 3
         assert await relay.publish_pending() == 0
+        await relay.mark()
         seen = await log.wait_for(FeedbackSubmitted, count=3)
     assert [e.event_id for e in seen] == [e.event_id for e in events]
     async with sessions() as session:
