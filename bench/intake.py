@@ -143,9 +143,18 @@ async def sustained(send, keys: list[str], observer: Observer, concurrency: int)
     return len(keys) / (await observer.wait(keys) - start)
 
 
-async def fixed_rate(send, keys: list[str], observer: Observer, rate: float) -> list[float]:
-    """Milliseconds from each send to its event, sending open-loop at `rate` per second."""
+async def fixed_rate(
+    send, keys: list[str], observer: Observer, rate: float
+) -> tuple[list[float], list[float]]:
+    """Milliseconds from each send to its answer and to its event, sending open-loop at
+    `rate` per second."""
     sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
+
+    async def timed(key: str) -> None:
+        await send(key)
+        answered[key] = time.perf_counter()
+
     tasks = []
     start = time.perf_counter()
     for i, key in enumerate(keys):
@@ -153,10 +162,13 @@ async def fixed_rate(send, keys: list[str], observer: Observer, rate: float) -> 
         if delay > 0:
             await asyncio.sleep(delay)
         sent[key] = time.perf_counter()
-        tasks.append(asyncio.create_task(send(key)))
+        tasks.append(asyncio.create_task(timed(key)))
     await asyncio.gather(*tasks)
     await observer.wait(keys)
-    return [(observer.seen[k] - sent[k]) * 1000 for k in keys]
+    return (
+        [(answered[k] - sent[k]) * 1000 for k in keys],
+        [(observer.seen[k] - sent[k]) * 1000 for k in keys],
+    )
 
 
 def start_service(workdir: Path, nats_url: str, port: int, database_url: str | None):
@@ -224,9 +236,13 @@ async def measure(args: argparse.Namespace, nats_url: str, port: int) -> dict:
         "raw_rps": await sustained(
             send_raw, [f"s-{i}" for i in range(n)], via_raw, args.concurrency
         ),
-        "http_ms": await fixed_rate(send_http, [f"r-{i}" for i in range(m)], via_http, args.rate),
-        "raw_ms": await fixed_rate(send_raw, [f"r-{i}" for i in range(m)], via_raw, args.rate),
     }
+    result["http_ack_ms"], result["http_ms"] = await fixed_rate(
+        send_http, [f"r-{i}" for i in range(m)], via_http, args.rate
+    )
+    result["raw_ack_ms"], result["raw_ms"] = await fixed_rate(
+        send_raw, [f"r-{i}" for i in range(m)], via_raw, args.rate
+    )
     await pool.close()
     await nc.close()
     return result
@@ -237,15 +253,19 @@ def report(args: argparse.Namespace, r: dict) -> None:
     rows = [
         (f"sustained reports/s ({args.reports} reports)", r["http_rps"], r["raw_rps"], "{:.0f}"),
     ]
-    for label, p in (("p50", 50), ("p99", 99)):
-        rows.append(
-            (
-                f"{label} ms, send to event, at {args.rate:.0f}/s for {args.seconds:.0f} s",
-                percentile(r["http_ms"], p),
-                percentile(r["raw_ms"], p),
-                "{:.1f}",
+    for what, ours, base in (
+        ("event", "http_ms", "raw_ms"),
+        ("answer", "http_ack_ms", "raw_ack_ms"),
+    ):
+        for label, p in (("p50", 50), ("p99", 99)):
+            rows.append(
+                (
+                    f"{label} ms, send to {what}, at {args.rate:.0f}/s for {args.seconds:.0f} s",
+                    percentile(r[ours], p),
+                    percentile(r[base], p),
+                    "{:.1f}",
+                )
             )
-        )
     print(f"\nIntake ({os.cpu_count()} cores, {db}, {args.concurrency} connections)")
     print(f"{'measure':<46}{'HTTP intake':>12}{'raw publish':>13}{'ratio':>8}")
     for label, ours, base, fmt in rows:
