@@ -2,7 +2,8 @@
 
 Prints, measured in the same run on the same machine:
 - sustained reports/s through `POST /v1/incidents` until every `IncidentReported` has
-  reached a JetStream subscriber, beside raw nats-py JetStream publishes of the same
+  reached a JetStream subscriber, and the same for reports published to
+  `ps.<agency>.intake.incident`, beside raw nats-py JetStream publishes of the same
   payload (the floor no service can beat);
 - p50/p99 latency from sending a report to seeing its event, at a fixed rate, beside
   the same for raw publishes.
@@ -74,20 +75,31 @@ class HttpPool:
             self.idle.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
 
     async def post(self, body: bytes) -> None:
-        reader, writer = await self.idle.get()
+        connection = await self.idle.get()
         try:
-            writer.write(self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = next(
-                int(line.split(b":")[1])
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"content-length:")
-            )
-            answer = await reader.readexactly(length)
-            if not head.startswith(b"HTTP/1.1 202"):
-                raise RuntimeError(f"{head.splitlines()[0]!r}: {answer[:200]!r}")
+            try:
+                answer = await self._exchange(connection, body)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed an idle keep-alive connection: open a new one. A
+                # report sent twice is answered `duplicate`, so the retry is safe.
+                connection[1].close()
+                connection = await asyncio.open_connection("127.0.0.1", self.port)
+                answer = await self._exchange(connection, body)
         finally:
-            self.idle.put_nowait((reader, writer))
+            self.idle.put_nowait(connection)
+        if not answer.startswith(b"HTTP/1.1 202"):
+            raise RuntimeError(answer[:300])
+
+    async def _exchange(self, connection, body: bytes) -> bytes:
+        reader, writer = connection
+        writer.write(self.head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(
+            int(line.split(b":")[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        return head + await reader.readexactly(length)
 
     async def close(self) -> None:
         while not self.idle.empty():
@@ -220,6 +232,9 @@ async def measure(args: argparse.Namespace, nats_url: str, port: int) -> dict:
     async def send_http(key: str) -> None:
         await pool.post(payload(key))
 
+    async def send_nats(key: str) -> None:
+        await js.publish(f"ps.{AGENCY}.intake.incident", payload(key), timeout=10)
+
     async def send_raw(key: str) -> None:
         await js.publish(
             via_raw.subject, payload(key), timeout=10, headers={"Nats-Msg-Id": f"raw-{key}"}
@@ -235,6 +250,9 @@ async def measure(args: argparse.Namespace, nats_url: str, port: int) -> dict:
         ),
         "raw_rps": await sustained(
             send_raw, [f"s-{i}" for i in range(n)], via_raw, args.concurrency
+        ),
+        "nats_rps": await sustained(
+            send_nats, [f"n-{i}" for i in range(n)], via_http, args.concurrency
         ),
     }
     result["http_ack_ms"], result["http_ms"] = await fixed_rate(
@@ -252,6 +270,7 @@ def report(args: argparse.Namespace, r: dict) -> None:
     db = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
     rows = [
         (f"sustained reports/s ({args.reports} reports)", r["http_rps"], r["raw_rps"], "{:.0f}"),
+        ("  the same over NATS intake", r["nats_rps"], r["raw_rps"], "{:.0f}"),
     ]
     for what, ours, base in (
         ("event", "http_ms", "raw_ms"),
