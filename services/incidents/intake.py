@@ -12,7 +12,7 @@ it sees the winner's row.
 from __future__ import annotations
 
 import asyncio
-import logging
+import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,8 +42,6 @@ from .categories import categorise
 from .domain import Current, IncidentReport, Status, decide
 from .store import IncidentRow, SourceTypeRow
 
-log = logging.getLogger(__name__)
-
 REPORTS = Counter(
     "peerline_intake_reports_total", "Incident reports by path and outcome", ["via", "status"]
 )
@@ -53,7 +51,7 @@ BATCH = Histogram(
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
 MAX_BATCH = 256
-RETRIES = 3
+RETRIES = 8
 
 
 class StaleIncident(Exception):
@@ -112,101 +110,114 @@ def _involved_json(involved: tuple[Involved, ...]) -> list[dict]:
     return [{"personnel_id": i.personnel_id, "role": i.role.value} for i in involved]
 
 
-async def _apply(
-    session: AsyncSession, batch: list[_Pending], source: str
-) -> tuple[list[IntakeResult], list[tuple[Event, Context]]]:
-    """Apply `batch` in order inside `session`; returns each result and the events."""
+class _Batch:
+    """The reports of one transaction applied in order, each seeing the ones before it."""
+
+    def __init__(self, stored: list[IncidentRow], source: str) -> None:
+        self.source = source
+        self.now = datetime.now(UTC)
+        self.known = {r.incident_id: _Known(r.current(), r.occurred_at, r.version) for r in stored}
+        self.new_rows: dict[str, dict] = {}
+        self.events: list[tuple[Event, Context]] = []
+
+    def accept(self, p: _Pending, category: Category, involved: tuple[Involved, ...]) -> None:
+        key, report = str(p.incident_id), p.report
+        self.known[key] = _Known(Current(category, involved, False), report.occurred_at, None)
+        self.new_rows[key] = {
+            "incident_id": key,
+            "agency_id": p.agency_id,
+            "external_id": report.external_id,
+            "category": category.value,
+            "occurred_at": report.occurred_at,
+            "involved": _involved_json(involved),
+            "version": 1,
+            "reported_at": self.now,
+            "updated_at": self.now,
+        }
+        event = IncidentReported(
+            agency_id=p.agency_id,
+            occurred_at=report.occurred_at,
+            incident_id=p.incident_id,
+            external_id=report.external_id,
+            category=category,
+            involved=list(involved),
+        )
+        self.events.append((event, p.trace))
+
+    def update(self, p: _Pending, category: Category, involved: tuple[Involved, ...]) -> None:
+        key = str(p.incident_id)
+        entry = self.known[key]
+        entry.current = Current(category, involved, False)
+        if key in self.new_rows:  # reported earlier in this very batch: insert the latest
+            self.new_rows[key].update(category=category.value, involved=_involved_json(involved))
+        else:
+            entry.dirty = True
+        event = IncidentUpdated(
+            agency_id=p.agency_id,
+            occurred_at=entry.occurred_at,
+            incident_id=p.incident_id,
+            category=category,
+            involved=list(involved),
+        )
+        self.events.append((event, p.trace))
+
+    async def write(self, session: AsyncSession) -> None:
+        """Insert new incidents, update changed ones (if nobody else did), stage events."""
+        if self.new_rows:
+            await session.execute(insert(IncidentRow), list(self.new_rows.values()))
+        for key, entry in self.known.items():
+            if not entry.dirty:
+                continue
+            changed = await session.execute(
+                update(IncidentRow)
+                .where(IncidentRow.incident_id == key, IncidentRow.version == entry.version)
+                .values(
+                    category=entry.current.category.value,
+                    involved=_involved_json(entry.current.involved),
+                    version=entry.version + 1,
+                    updated_at=self.now,
+                )
+            )
+            if changed.rowcount != 1:
+                raise StaleIncident
+        await outbox.add_all(session, self.events, source=self.source)
+
+
+async def _apply(session: AsyncSession, batch: list[_Pending], source: str) -> list[IntakeResult]:
+    """Apply `batch` in order inside `session`; the result of each report."""
     ids = {str(p.incident_id) for p in batch}
-    stored = await session.execute(select(IncidentRow).where(IncidentRow.incident_id.in_(ids)))
-    known = {
-        row.incident_id: _Known(row.current(), row.occurred_at, row.version)
-        for row in stored.scalars()
-    }
+    stored = await session.scalars(select(IncidentRow).where(IncidentRow.incident_id.in_(ids)))
+    applied = _Batch(list(stored), source)
     needs_mapping = {p.agency_id for p in batch if p.report.category is None}
     overrides = await _overrides(session, needs_mapping) if needs_mapping else {}
-    now = datetime.now(UTC)
-    new_rows: dict[str, dict] = {}
-    events: list[tuple[Event, Context]] = []
     results: list[IntakeResult] = []
     for p in batch:
-        incident_id = p.incident_id
-        key = str(incident_id)
         if p.inbox_key and not await inbox.first_time(session, "intake", p.inbox_key):
-            results.append(IntakeResult(incident_id, Status.DUPLICATE))
+            results.append(IntakeResult(p.incident_id, Status.DUPLICATE))
             continue
-        report = p.report
-        category = report.category or categorise(
-            report.source_type or "", overrides.get(p.agency_id, {})
+        category = p.report.category or categorise(
+            p.report.source_type or "", overrides.get(p.agency_id, {})
         )
-        entry = known.get(key)
-        decision = decide(entry.current if entry else None, category, report)
-        results.append(IntakeResult(incident_id, decision.status))
+        entry = applied.known.get(str(p.incident_id))
+        decision = decide(entry.current if entry else None, category, p.report)
         if decision.status is Status.ACCEPTED:
-            current = Current(decision.category, decision.involved, retracted=False)
-            known[key] = _Known(current, report.occurred_at, version=None)
-            new_rows[key] = {
-                "incident_id": key,
-                "agency_id": p.agency_id,
-                "external_id": report.external_id,
-                "category": decision.category.value,
-                "occurred_at": report.occurred_at,
-                "involved": _involved_json(decision.involved),
-                "version": 1,
-                "reported_at": now,
-                "updated_at": now,
-            }
-
-            events.append(
-                (
-                    IncidentReported(
-                        agency_id=p.agency_id,
-                        occurred_at=report.occurred_at,
-                        incident_id=incident_id,
-                        external_id=report.external_id,
-                        category=decision.category,
-                        involved=list(decision.involved),
-                    ),
-                    p.trace,
-                )
-            )
+            applied.accept(p, decision.category, decision.involved)
         elif decision.status is Status.UPDATED:
-            entry.current = Current(decision.category, decision.involved, retracted=False)
-            if key in new_rows:  # reported earlier in this very batch: insert the latest
-                new_rows[key]["category"] = decision.category.value
-                new_rows[key]["involved"] = _involved_json(decision.involved)
-            else:
-                entry.dirty = True
-            events.append(
-                (
-                    IncidentUpdated(
-                        agency_id=p.agency_id,
-                        occurred_at=entry.occurred_at,
-                        incident_id=incident_id,
-                        category=decision.category,
-                        involved=list(decision.involved),
-                    ),
-                    p.trace,
-                )
-            )
-    if new_rows:
-        await session.execute(insert(IncidentRow), list(new_rows.values()))
-    for key, entry in known.items():
-        if not entry.dirty:
-            continue
-        changed = await session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.incident_id == key, IncidentRow.version == entry.version)
-            .values(
-                category=entry.current.category.value,
-                involved=_involved_json(entry.current.involved),
-                version=entry.version + 1,
-                updated_at=now,
-            )
-        )
-        if changed.rowcount != 1:
-            raise StaleIncident
-    await outbox.add_all(session, events, source=source)
-    return results, events
+            applied.update(p, decision.category, decision.involved)
+        results.append(IntakeResult(p.incident_id, decision.status))
+    await applied.write(session)
+    return results
+
+
+def _succeed(pending: _Pending, result: IntakeResult) -> None:
+    REPORTS.labels(pending.via, result.status.value).inc()
+    if not pending.future.done():
+        pending.future.set_result(result)
+
+
+def _fail(pending: _Pending, exc: BaseException) -> None:
+    if not pending.future.done():
+        pending.future.set_exception(exc)
 
 
 class IntakeWriter:
@@ -248,43 +259,38 @@ class IntakeWriter:
         try:
             results = await self._transaction(batch)
         except (IntegrityError, StaleIncident):
-            if len(batch) == 1:
-                await self._retry_alone(batch[0])
-                return
             for pending in batch:  # a race with another replica: settle one by one
                 await self._retry_alone(pending)
             return
         except Exception as exc:
             for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(exc)
+                _fail(pending, exc)
             return
         BATCH.observe(len(batch))
         for pending, result in zip(batch, results, strict=True):
-            REPORTS.labels(pending.via, result.status.value).inc()
-            if not pending.future.done():
-                pending.future.set_result(result)
+            _succeed(pending, result)
 
     async def _retry_alone(self, pending: _Pending) -> None:
+        """Apply one report after losing a race; back off a little between tries so
+        that competing replicas interleave instead of colliding again."""
         for attempt in range(RETRIES):
             try:
                 [result] = await self._transaction([pending])
             except (IntegrityError, StaleIncident) as exc:
-                if attempt == RETRIES - 1 and not pending.future.done():
-                    pending.future.set_exception(exc)
+                if attempt == RETRIES - 1:
+                    _fail(pending, exc)
+                    return
+                await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
                 continue
             except Exception as exc:
-                if not pending.future.done():
-                    pending.future.set_exception(exc)
+                _fail(pending, exc)
                 return
-            REPORTS.labels(pending.via, result.status.value).inc()
-            if not pending.future.done():
-                pending.future.set_result(result)
+            _succeed(pending, result)
             return
 
     async def _transaction(self, batch: list[_Pending]) -> list[IntakeResult]:
         async with self._runtime.sessions() as session:
-            results, _ = await _apply(session, batch, self._runtime.source)
+            results = await _apply(session, batch, self._runtime.source)
             await self._runtime.commit(session)
         return results
 
