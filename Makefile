@@ -25,6 +25,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
 
+# Format and fix what ruff can (a test checks the tree is clean).
+lint: $(STAMP)
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
 # Regenerate the contract files in docs/contract/ (a test checks they are current).
 schema: $(STAMP)
 	$(BIN)/peerline schema export docs/contract

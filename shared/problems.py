@@ -82,7 +82,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(exc.status_code, _title(exc.status_code), str(exc.detail))
+        response = problem_response(exc.status_code, _title(exc.status_code), str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. `Allow` on a 405
+        return response
 
 
 def _title(status: int) -> str:

@@ -48,7 +48,11 @@ class IncidentReport(BaseModel):
         extra="ignore",
         json_schema_extra={
             "description": "One of category or source_type is required. Fields not "
-            "listed here are dropped, never stored or forwarded."
+            "listed here are dropped, never stored or forwarded.",
+            "anyOf": [
+                {"required": ["category"], "properties": {"category": {"type": "string"}}},
+                {"required": ["source_type"], "properties": {"source_type": {"type": "string"}}},
+            ],
         },
     )
 

@@ -24,6 +24,7 @@ from .store import IncidentRow, SourceTypeRow
 router = APIRouter(prefix="/v1")
 
 PROBLEMS = {
+    400: {"description": "The body could not be parsed"},
     401: {"description": "No valid bearer token"},
     403: {"description": "Wrong role, or another agency's data"},
     404: {"description": "No such incident"},
