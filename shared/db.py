@@ -2,7 +2,8 @@
 
 SQLite runs in WAL mode with `synchronous=FULL`: an acknowledged intake must survive a
 power cut, and WAL lets readers proceed while the one writer commits. Each service has
-its own database and its own Alembic migrations, applied at start.
+its own database and its own Alembic migrations, applied at start. Engines hide bound
+parameters from error messages, which would otherwise carry personnel ids into logs.
 """
 
 from __future__ import annotations
@@ -60,12 +61,17 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
         path = url.split("///", 1)[-1]
         if not path or path == ":memory:":
-            return create_async_engine(url)
+            return create_async_engine(url, hide_parameters=True)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         # One connection: this process's writers queue in asyncio instead of sleeping in
         # SQLite's busy handler, and a commit is never stalled by a sibling's lock.
         engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+            url,
+            connect_args={"timeout": 30},
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=60,
+            hide_parameters=True,
         )
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -78,7 +84,9 @@ def create_engine(url: str) -> AsyncEngine:
             cur.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_async_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+    )
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

@@ -80,6 +80,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # Logged by the server with its traceback; the caller learns nothing internal.
+        return problem_response(500, "Internal Server Error", "Something went wrong.")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = problem_response(exc.status_code, _title(exc.status_code), str(exc.detail))

@@ -61,6 +61,9 @@ class ServiceRuntime:
             settings.nats_url,
             name=f"peerline-{self.name}",
             middlewares=[self.telemetry.broker_middleware()],
+            # Our logging (redacting tracebacks); a line per message only at DEBUG.
+            logger=logging.getLogger("peerline.bus"),
+            log_level=logging.DEBUG,
             connect_timeout=2,
             reconnect_time_wait=1,
             max_reconnect_attempts=-1,

@@ -91,3 +91,13 @@ async def test_an_inbox_mark_rolls_back_with_the_handlers_effect(sessions):
             raise RuntimeError("handler failed")
     async with sessions() as session, session.begin():
         assert await inbox.first_time(session, "roster", "e-2")
+
+
+async def test_database_errors_do_not_carry_the_values_written(sessions):
+    """An error's text ends up in logs; the values (here a would-be personnel id) must not."""
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError) as caught:
+        async with sessions() as session, session.begin():
+            session.add(inbox.InboxRow(consumer="c", event_id="B1234-secret", processed_at=None))
+    assert "B1234-secret" not in str(caught.value)
