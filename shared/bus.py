@@ -4,8 +4,9 @@ Publishing: always to JetStream (never a core publish), with `Nats-Msg-Id` = `ev
 an explicit timeout and a check that the ack names the stream we meant.
 
 Consuming: durable pull consumers shared by all replicas of a service, one message at
-a time. A handler that raises a transient error gets a delayed nack (the message comes
-back later); a poison message, or any message on its last allowed delivery, goes to the
+a time. A handler that fails while its database is down holds the message until the
+database returns; any other failure gets a delayed nack (the message comes back
+later); a poison message, or any message on its last allowed delivery, goes to the
 dead-letter stream with the reason, and is acknowledged so it never loops.
 """
 
@@ -17,14 +18,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import nats.errors
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, PubAck
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared import cloudevents, subjects
 from shared.events import Event
@@ -33,16 +32,6 @@ from shared.streams import StreamSpec, stream_for_subject
 from shared.subjects import dlq_subject
 
 log = logging.getLogger(__name__)
-
-TRANSIENT = (
-    OperationalError,
-    DBAPIError,
-    nats.errors.TimeoutError,
-    nats.errors.ConnectionClosedError,
-    nats.errors.NoRespondersError,
-    ConnectionError,
-    TimeoutError,
-)
 
 
 class Poison(Exception):
@@ -125,11 +114,18 @@ def subscribe(
     durable: str,
     stream: StreamSpec,
     handler: Handler,
+    dependencies_ok: Callable[[], Awaitable[bool]] | None = None,
     max_deliver: int = 5,
     deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
     ack_wait: float = 30.0,
 ) -> None:
-    """Register `handler` on a durable pull consumer with Peerline's delivery rules."""
+    """Register `handler` on a durable pull consumer with Peerline's delivery rules.
+
+    When the handler fails and `dependencies_ok()` says a dependency (the database) is
+    down, the message is not the problem: the consumer holds it, keeps it alive with
+    in-progress acks, and runs the handler again once the dependency is back, so an
+    outage never uses up deliveries or fills the dead-letter stream.
+    """
 
     async def consume(msg: NatsMessage) -> None:
         raw = msg.raw_message
@@ -141,23 +137,27 @@ def subscribe(
             stream_seq=meta.sequence.stream,
             num_delivered=meta.num_delivered,
         )
-        try:
-            await handler(delivery)
-        except (Poison, ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            await dead_letter(broker, service, durable, delivery, describe(exc))
-            await msg.ack()
-            return
-        except Exception as exc:
-            if delivery.num_delivered >= max_deliver:
+        while True:
+            try:
+                await handler(delivery)
+            except (Poison, ValidationError, json.JSONDecodeError, UnicodeDecodeError) as exc:
                 await dead_letter(broker, service, durable, delivery, describe(exc))
                 await msg.ack()
                 return
-            delay = retry_delay(delivery.num_delivered)
-            level = logging.INFO if isinstance(exc, TRANSIENT) else logging.WARNING
-            log.log(level, "%s: %s, retry in %.1fs", durable, type(exc).__name__, delay)
-            await msg.nack(delay=delay)
+            except Exception as exc:
+                if dependencies_ok is not None and not await dependencies_ok():
+                    await _hold_until(dependencies_ok, msg, durable)
+                    continue
+                if delivery.num_delivered >= max_deliver:
+                    await dead_letter(broker, service, durable, delivery, describe(exc))
+                    await msg.ack()
+                    return
+                delay = retry_delay(delivery.num_delivered)
+                log.warning("%s: %s, retry in %.1fs", durable, type(exc).__name__, delay)
+                await msg.nack(delay=delay)
+                return
+            await msg.ack()
             return
-        await msg.ack()
 
     consume.__name__ = f"consume_{durable.replace('-', '_')}"
     broker.subscriber(
@@ -174,6 +174,16 @@ def subscribe(
         ),
         ack_policy=AckPolicy.NACK_ON_ERROR,
     )(consume)
+
+
+async def _hold_until(ok: Callable[[], Awaitable[bool]], msg: NatsMessage, durable: str) -> None:
+    log.warning("%s: a dependency is down; holding the message until it returns", durable)
+    delay = 0.2
+    while not await ok():
+        await msg.in_progress()  # not redelivered elsewhere while we wait
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 5.0)
+    log.info("%s: dependency back; processing again", durable)
 
 
 async def dead_letter(

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
@@ -59,7 +59,12 @@ def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     return problem_response(422, "Unprocessable Content", detail, errors=errs)
 
 
-def install_problem_handlers(app: FastAPI) -> None:
+def install_problem_handlers(
+    app: FastAPI, unavailable: Callable[[], Awaitable[bool]] | None = None
+) -> None:
+    """Problem documents for every error. An unexpected error while `unavailable()` is
+    true (the database is down) is a 503 the caller may retry, not a 500."""
+
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
@@ -72,17 +77,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _bad_json(_: Request, exc: json.JSONDecodeError) -> JSONResponse:
         return problem_response(400, "Bad Request", "The body is not valid JSON.")
 
-    @app.exception_handler(OperationalError)
-    async def _database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        response = problem_response(
-            503, "Service Unavailable", "The database is unavailable; retry later."
-        )
-        response.headers["Retry-After"] = "5"
-        return response
-
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # Logged by the server with its traceback; the caller learns nothing internal.
+        if unavailable is not None and await unavailable():
+            response = problem_response(
+                503, "Service Unavailable", "The database is unavailable; retry later."
+            )
+            response.headers["Retry-After"] = "5"
+            return response
         return problem_response(500, "Internal Server Error", "Something went wrong.")
 
     @app.exception_handler(StarletteHTTPException)

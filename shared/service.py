@@ -23,13 +23,14 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import db
+from shared import bus, db
 from shared.auth import TokenVerifier
+from shared.bus import Handler
 from shared.health import health_router
 from shared.outbox import Relay
 from shared.problems import install_problem_handlers
 from shared.settings import Settings
-from shared.streams import provision
+from shared.streams import StreamSpec, provision
 from shared.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,28 @@ class ServiceRuntime:
         await session.commit()
         self.relay.wake()
 
+    async def database_ok(self) -> bool:
+        return await db.ping(self.engine)
+
+    def subscribe(
+        self, *, subject: str, durable: str, stream: StreamSpec, handler: Handler
+    ) -> None:
+        """A durable consumer with Peerline's delivery rules that holds its messages
+        while this service's database is down."""
+        bus.subscribe(
+            self.broker,
+            service=self.name,
+            subject=subject,
+            durable=durable,
+            stream=stream,
+            handler=handler,
+            dependencies_ok=self.database_ok,
+            max_deliver=self.settings.max_deliver,
+        )
+
     async def readiness(self) -> dict[str, bool]:
         return {
-            "database": await db.ping(self.engine),
+            "database": await self.database_ok(),
             "bus": self._bus_started and self._connected(),
         }
 
@@ -140,11 +160,14 @@ class ServiceRuntime:
             await self.engine.dispose()
             self.telemetry.shutdown()
 
+    async def _database_down(self) -> bool:
+        return not await self.database_ok()
+
     def create_app(self, *, title: str, description: str, version: str = "1") -> FastAPI:
         app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
-        install_problem_handlers(app)
+        install_problem_handlers(app, unavailable=self._database_down)
         app.include_router(health_router(self.readiness))
         self.telemetry.instrument_app(app)
         return app

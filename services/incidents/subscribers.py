@@ -13,7 +13,7 @@ import json
 from pydantic import ValidationError
 
 from shared import subjects
-from shared.bus import Delivery, Poison, subscribe
+from shared.bus import Delivery, Poison
 from shared.ids import EXTERNAL_ID_PATTERN, derived_event_id
 from shared.problems import field_errors
 from shared.service import ServiceRuntime
@@ -55,12 +55,9 @@ def register(runtime: ServiceRuntime, writer: intake.IntakeWriter) -> None:
             errors = [{"loc": ["agency_id"], "msg": "does not match the subject's agency"}]
         await intake.reject(runtime, agency_id, _external_id(body), errors, inbox_key=key)
 
-    subscribe(
-        runtime.broker,
-        service=runtime.name,
+    runtime.subscribe(
         subject=subjects.intake_subject(subjects.ALL_AGENCIES),
         durable=DURABLE,
         stream=INTAKE,
         handler=on_report,
-        max_deliver=runtime.settings.max_deliver,
     )

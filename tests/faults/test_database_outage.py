@@ -1,0 +1,93 @@
+"""The database goes away and comes back: the service says not-ready and 503 meanwhile,
+loses nothing it acknowledged, and recovers by itself. PostgreSQL only: it is the
+database that runs as a separate server."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+import httpx
+import nats
+import pytest
+
+from shared import bus
+from shared.auth import Role
+from shared.events import IncidentReported
+from shared.streams import EVENTS
+from tests.conftest import POSTGRES_ADMIN_URL, bearer
+from tests.incidents.test_intake_http import report
+from tests.support.bus import EventLog
+from tests.support.waiting import await_until
+
+pytestmark = pytest.mark.faults
+
+
+async def _set_connections(database_url: str, allowed: bool) -> None:
+    name = database_url.rsplit("/", 1)[-1]
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+            )
+    finally:
+        await admin.close()
+
+
+async def _is(url: str, readiness: int) -> bool:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"{url}/readyz")).status_code == readiness
+
+
+@pytest.mark.parametrize(
+    "database_url", ["postgresql"] if POSTGRES_ADMIN_URL else [], indirect=True
+)
+async def test_the_service_survives_a_database_outage(
+    incidents, database_url, agency, monkeypatch, caplog
+):
+    retries: list[int] = []
+    monkeypatch.setattr(bus, "retry_delay", lambda n: retries.append(n) or 0.01)
+    headers = bearer(agency, Role.INGEST)
+    async with EventLog(incidents.nats_url, f"ps.{agency}.>", EVENTS.name) as log:
+        async with httpx.AsyncClient(timeout=30) as client:
+            before = await client.post(
+                f"{incidents.url}/v1/incidents", json=report("DB-1"), headers=headers
+            )
+            assert before.json()["status"] == "accepted"
+
+            await _set_connections(database_url, allowed=False)
+            try:
+                await await_until(lambda: _is(incidents.url, 503), timeout=15, what="not ready")
+                during = await client.post(
+                    f"{incidents.url}/v1/incidents", json=report("DB-2"), headers=headers
+                )
+                assert during.status_code == 503
+                assert during.headers["content-type"] == "application/problem+json"
+                assert during.headers["retry-after"]
+                # A report over NATS meanwhile is held until the database is back, not
+                # retried (and, after max_deliver, dead-lettered).
+                nc = await nats.connect(incidents.nats_url)
+                await nc.jetstream().publish(
+                    f"ps.{agency}.intake.incident", json.dumps(report("DB-3")).encode()
+                )
+                await nc.close()
+                await await_until(
+                    lambda: "holding the message" in caplog.text, timeout=15, what="a hold"
+                )
+            finally:
+                await _set_connections(database_url, allowed=True)
+
+            await await_until(lambda: _is(incidents.url, 200), timeout=30, what="ready")
+            after = await client.post(
+                f"{incidents.url}/v1/incidents", json=report("DB-2"), headers=headers
+            )
+            assert after.json()["status"] == "accepted"
+        events = await log.wait_for(IncidentReported, count=3, timeout=30)
+    assert sorted(e.external_id for e in events) == ["DB-1", "DB-2", "DB-3"]
+    nc = await nats.connect(incidents.nats_url)
+    dead = await nc.jetstream().stream_info("PEERLINE_DLQ")
+    await nc.close()
+    assert dead.state.messages == 0
+    assert retries == [], "the outage used up deliveries"
