@@ -43,6 +43,8 @@ class Worker(Protocol):
 
 
 class ServiceRuntime:
+    """One service process: its settings, database, broker, relay, workers and app."""
+
     def __init__(
         self,
         settings: Settings,
@@ -134,11 +136,6 @@ class ServiceRuntime:
                 log.warning("bus not reachable (%s); retrying in %.1fs", type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-
-    async def wait_bus(self, timeout: float = 30.0) -> None:
-        async with asyncio.timeout(timeout):
-            while not self._bus_started:
-                await asyncio.sleep(0.02)
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
