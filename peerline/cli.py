@@ -1,8 +1,8 @@
 """The `peerline` command line.
 
-Each group of commands is its own Typer sub-application (`events`, `schema`, and later
-`dlq`), so a new group is one `add_typer` line here. Commands stay thin: they
-turn options into calls on the modules beside this one and exit codes into messages.
+Each group of commands is its own Typer sub-application (`events`, `dlq`, `schema`), so
+a new group is one `add_typer` line here. Commands stay thin: they turn options into
+calls on the modules beside this one and exit codes into messages.
 A command imports its module when it runs, so `--help` and `token` do not pay for the
 NATS client, Rich and every event model.
 """
@@ -26,6 +26,10 @@ app = typer.Typer(
 )
 events = typer.Typer(help="Look at the events on the bus.", no_args_is_help=True)
 app.add_typer(events, name="events")
+dlq = typer.Typer(
+    help="Messages consumers could not process: list them, replay them.", no_args_is_help=True
+)
+app.add_typer(dlq, name="dlq")
 schema = typer.Typer(
     help="The contract files: event schemas, AsyncAPI, OpenAPI.", no_args_is_help=True
 )
@@ -36,6 +40,14 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         help="The stack's data directory (default: PEERLINE_DATA_DIR or ./.peerline).",
+        show_default=False,
+    ),
+]
+NatsUrl = Annotated[
+    str | None,
+    typer.Option(
+        envvar="PEERLINE_NATS_URL",
+        help="NATS server (default: the running stack's, from stack.json).",
         show_default=False,
     ),
 ]
@@ -85,23 +97,14 @@ def token(
 @events.command("tail")
 def events_tail(
     subject: Annotated[str, typer.Argument(help="Subject filter, wildcards allowed.")] = "ps.>",
-    nats_url: Annotated[
-        str | None,
-        typer.Option(
-            envvar="PEERLINE_NATS_URL",
-            help="NATS server (default: the running stack's, from stack.json).",
-            show_default=False,
-        ),
-    ] = None,
+    nats_url: NatsUrl = None,
     data_dir: DataDir = None,
     count: Annotated[int | None, typer.Option(min=1, help="Stop after this many events.")] = None,
 ) -> None:
     """Follow events stored on the bus from now on, decoded, one per line."""
     from peerline.tail import TailError, tail
 
-    url = nats_url or _stack_nats_url(_settings(data_dir).data_dir)
-    if url is None:
-        _fail("no NATS URL: pass --nats-url, set PEERLINE_NATS_URL or run `peerline up`", 2)
+    url = _nats_url(nats_url, data_dir)
     try:
         asyncio.run(
             tail(
@@ -118,6 +121,52 @@ def events_tail(
         pass
 
 
+@dlq.command("list")
+def dlq_list(
+    nats_url: NatsUrl = None,
+    data_dir: DataDir = None,
+    consumer: Annotated[
+        str | None, typer.Option(help="Only this consumer's, e.g. incidents-intake.")
+    ] = None,
+) -> None:
+    """Show the dead letters, oldest first: where from and why, never the payload."""
+    from rich.console import Console
+
+    from peerline.dlq import DlqError, dead_letters, table
+
+    url = _nats_url(nats_url, data_dir)
+    try:
+        letters = asyncio.run(dead_letters(url, consumer))
+    except DlqError as exc:
+        _fail(str(exc), 1)
+    if not letters:
+        typer.echo("no dead letters")
+        return
+    Console().print(table(letters))
+
+
+@dlq.command("replay")
+def dlq_replay(
+    dlq_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="The id `dlq list` shows.")],
+    nats_url: NatsUrl = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Publish a dead letter again on its original subject and remove it from the list."""
+    from peerline.dlq import DlqError, replay
+
+    url = _nats_url(nats_url, data_dir)
+    timeout = _settings(data_dir).publish_timeout
+    try:
+        done = asyncio.run(replay(url, dlq_id, timeout=timeout))
+    except DlqError as exc:
+        _fail(str(exc), 1)
+    stored = "already stored" if done.duplicate else "stored"
+    typer.echo(
+        f"replayed dead letter {done.dlq_id} to {done.subject} "
+        f"({stored} as {done.stream} seq {done.seq})"
+    )
+
+
 @schema.command("export")
 def schema_export(
     directory: Annotated[
@@ -132,6 +181,14 @@ def schema_export(
         typer.echo(f"wrote {path}")
     for path in removed:
         typer.echo(f"removed {path}")
+
+
+def _nats_url(option: str | None, data_dir: Path | None) -> str:
+    """The option or PEERLINE_NATS_URL (Typer reads both), else the running stack's."""
+    url = option or _stack_nats_url(_settings(data_dir).data_dir)
+    if url is None:
+        _fail("no NATS URL: pass --nats-url, set PEERLINE_NATS_URL or run `peerline up`", 2)
+    return url
 
 
 def _stack_nats_url(data_dir: Path) -> str | None:
