@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from peerline.natsd import NatsServer, free_port  # noqa: E402
-from shared.auth import issue_token  # noqa: E402
 from shared.streams import EVENTS, provision  # noqa: E402
+from shared.tokens import issue_token  # noqa: E402
 
 SECRET = "bench-" + "s" * 40
 AGENCY = "BENCH01"

@@ -17,8 +17,8 @@ import typer
 
 from peerline import stackfile
 from peerline.durations import parse_duration
-from shared.auth import Role, issue_token
 from shared.settings import Settings
+from shared.tokens import Role, issue_token
 
 app = typer.Typer(
     help="Peerline for developers and operators: local stack, tokens, the event bus, contract.",

@@ -11,8 +11,8 @@ from sqlalchemy import Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.auth import Principal
 from shared.db import Base, UtcDateTime
+from shared.tokens import Principal
 
 
 class AuditRow(Base):

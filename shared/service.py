@@ -24,7 +24,6 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import bus, db
-from shared.auth import TokenVerifier
 from shared.bus import Handler
 from shared.health import health_router
 from shared.outbox import Relay
@@ -32,6 +31,7 @@ from shared.problems import install_problem_handlers
 from shared.settings import Settings
 from shared.streams import StreamSpec, provision
 from shared.telemetry import Telemetry
+from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 

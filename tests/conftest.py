@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from peerline.natsd import NatsServer
-from shared.auth import Role, issue_token
+from shared.tokens import Role, issue_token
 
 pytest_plugins = ["tests.support.running"]
 

@@ -12,9 +12,9 @@ import nats
 import pytest
 
 from shared import bus
-from shared.auth import Role
 from shared.events import IncidentReported
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import POSTGRES_ADMIN_URL, bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog

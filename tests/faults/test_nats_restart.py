@@ -11,8 +11,8 @@ import httpx
 import nats
 import pytest
 
-from shared.auth import Role
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import bearer
 from tests.incidents.test_intake_http import report
 from tests.support.waiting import await_until

@@ -8,7 +8,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shared.auth import Role
+from shared.tokens import Role
 from tests.conftest import bearer
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40)
@@ -52,7 +52,7 @@ near_valid = st.fixed_dictionaries(
 
 def token_like() -> str:
     """A well-formed token signed with the wrong key."""
-    from shared.auth import issue_token
+    from shared.tokens import issue_token
 
     return issue_token("not-the-secret-" + "y" * 32, agency="CA0190000", role="coordinator")
 

@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from services.incidents.app import create_app
-from shared.auth import Role
 from shared.events import IncidentReported, IncidentUpdated
 from shared.settings import Settings
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import JWT_SECRET, bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog

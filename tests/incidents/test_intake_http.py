@@ -6,7 +6,6 @@ import uuid
 
 import httpx
 
-from shared.auth import Role
 from shared.events import (
     IncidentReported,
     IncidentRetracted,
@@ -14,6 +13,7 @@ from shared.events import (
 )
 from shared.ids import incident_id_for
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import bearer
 from tests.support.bus import EventLog
 

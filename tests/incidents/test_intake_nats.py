@@ -8,10 +8,10 @@ import json
 import httpx
 import nats
 
-from shared.auth import Role
 from shared.events import IncidentReported, IntakeRejected
 from shared.ids import incident_id_for
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog

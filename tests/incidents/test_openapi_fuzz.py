@@ -9,7 +9,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import allow_header_conformance, positive_data_acceptance
 
-from shared.auth import Role
+from shared.tokens import Role
 from tests.conftest import bearer
 
 # The published contract file, which a test keeps identical to the running code's.

@@ -11,10 +11,10 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from services.incidents.app import create_app
-from shared.auth import Role
 from shared.events import IncidentReported
 from shared.settings import Settings
 from shared.streams import EVENTS
+from shared.tokens import Role
 from tests.conftest import JWT_SECRET, bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog

@@ -11,8 +11,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from shared.auth import Principal, Role, TokenVerifier, issue_token
 from shared.settings import Settings
+from shared.tokens import Principal, Role, TokenVerifier, issue_token
 
 SECRET = "unit-" + "k" * 40
 

@@ -1,0 +1,119 @@
+"""Bearer tokens: who is calling, for which agency, in which role.
+
+Tokens are JWTs with the claims `sub`, `agency`, `role` and `exp`. One machine signs
+with an HS256 secret; a region verifies RS256/EdDSA tokens against its identity
+provider's JWKS. This module needs no web framework, so the `peerline` command can
+issue tokens quickly; `shared.auth` puts it to work in HTTP routes.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+
+import jwt
+
+from shared.ids import AGENCY_ID_PATTERN
+from shared.settings import Settings
+
+ALGORITHMS_HS = ["HS256"]
+ALGORITHMS_PK = ["RS256", "ES256", "EdDSA"]
+
+
+class Role(enum.StrEnum):
+    INGEST = "ingest"
+    SUPPORTER = "supporter"
+    COORDINATOR = "coordinator"
+    LEADERSHIP = "leadership"
+    REGIONAL = "regional"
+    OPS = "ops"
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    agency: str
+    role: Role
+
+
+def issue_token(
+    secret: str,
+    *,
+    agency: str,
+    role: Role | str,
+    sub: str | None = None,
+    ttl: timedelta = timedelta(hours=1),
+    issuer: str = "peerline",
+    audience: str = "peerline",
+) -> str:
+    """Sign an HS256 token (local stacks and tests; a region's IdP issues its own)."""
+    role = Role(role)
+    if not AGENCY_ID_PATTERN.fullmatch(agency):
+        raise ValueError(f"agency must match {AGENCY_ID_PATTERN.pattern}")
+    now = datetime.now(UTC)
+    claims = {
+        "sub": sub or f"{role.value}@{agency}",
+        "agency": agency,
+        "role": role.value,
+        "iat": now,
+        "exp": now + ttl,
+        "iss": issuer,
+        "aud": audience,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    """Checks signature, expiry, issuer and audience, then the Peerline claims.
+
+    A dispatch system sends the same token with every report, so verified tokens are
+    remembered (by their full text, signature included) until they expire.
+    """
+
+    CACHE_SIZE = 4096
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._verified: dict[str, tuple[Principal, float]] = {}
+
+    @cached_property
+    def _jwks(self) -> jwt.PyJWKClient | None:
+        url = self._settings.jwt_jwks_url
+        return jwt.PyJWKClient(url) if url else None
+
+    def verify(self, token: str) -> Principal:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
+        options = {"require": ["sub", "agency", "role", "exp"]}
+        common = {
+            "audience": self._settings.jwt_audience,
+            "issuer": self._settings.jwt_issuer,
+            "options": options,
+        }
+        if self._jwks is not None:
+            key = self._jwks.get_signing_key_from_jwt(token).key
+            claims = jwt.decode(token, key, algorithms=ALGORITHMS_PK, **common)
+        else:
+            claims = jwt.decode(
+                token, self._settings.signing_secret(), algorithms=ALGORITHMS_HS, **common
+            )
+        agency = claims["agency"]
+        if not isinstance(agency, str) or not AGENCY_ID_PATTERN.fullmatch(agency):
+            raise jwt.InvalidTokenError("agency claim is not an agency id")
+        try:
+            role = Role(claims["role"])
+        except ValueError as exc:
+            raise jwt.InvalidTokenError("unknown role") from exc
+        principal = Principal(sub=str(claims["sub"]), agency=agency, role=role)
+        return principal, float(claims["exp"])
