@@ -10,12 +10,12 @@ import pytest
 
 from services.incidents.app import create_app
 from shared.events import IncidentReported, IncidentUpdated
-from shared.settings import Settings
 from shared.streams import EVENTS
 from shared.tokens import Role
-from tests.conftest import JWT_SECRET, bearer
+from tests.conftest import bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
+from tests.support.running import incidents_settings
 from tests.support.server import ThreadedServer
 
 OFFICERS = [f"P{n:03d}" for n in range(24)]
@@ -66,13 +66,7 @@ async def test_concurrent_snapshots_on_one_replica_merge(incidents, agency):
 @pytest.fixture
 def second_replica(incidents, nats_url, database_url, tmp_path):
     """Another incidents process on the same database and bus."""
-    settings = Settings(
-        service="incidents",
-        nats_url=nats_url,
-        database_url=database_url,
-        jwt_secret=JWT_SECRET,
-        data_dir=tmp_path / "replica",
-    )
+    settings = incidents_settings(nats_url, database_url, tmp_path / "replica")
     server = ThreadedServer(create_app(settings)).start()
     yield server.url
     server.stop()

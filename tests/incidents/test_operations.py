@@ -12,12 +12,12 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 
 from services.incidents.app import create_app
 from shared.events import IncidentReported
-from shared.settings import Settings
 from shared.streams import EVENTS
 from shared.tokens import Role
-from tests.conftest import JWT_SECRET, bearer
+from tests.conftest import bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
+from tests.support.running import incidents_settings
 from tests.support.server import ThreadedServer
 from tests.support.waiting import wait_until
 
@@ -77,12 +77,7 @@ def test_exported_traces_carry_no_personnel_id(
     endpoint, received = otlp_receiver
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
     monkeypatch.setenv("no_proxy", "127.0.0.1")
-    settings = Settings(
-        service="incidents",
-        nats_url=nats_url,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'i.db'}",
-        jwt_secret=JWT_SECRET,
-    )
+    settings = incidents_settings(nats_url, f"sqlite+aiosqlite:///{tmp_path / 'i.db'}", tmp_path)
     server = ThreadedServer(create_app(settings)).start()
     try:
         body = report()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -36,18 +37,21 @@ def _ready(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def incidents(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
-    """The incidents service on a real port, a real NATS server and a real database."""
-    spans = InMemorySpanExporter()
-    settings = Settings(
+def incidents_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
+    return Settings(
         service="incidents",
         nats_url=nats_url,
         database_url=database_url,
         jwt_secret=JWT_SECRET,
-        data_dir=tmp_path / "data",
+        data_dir=data_dir,
     )
-    app = create_app(settings, exporter=spans)
+
+
+@pytest.fixture
+def incidents(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
+    """The incidents service on a real port, a real NATS server and a real database."""
+    spans = InMemorySpanExporter()
+    app = create_app(incidents_settings(nats_url, database_url, tmp_path / "data"), exporter=spans)
     server = ThreadedServer(app).start()
     wait_until(lambda: _ready(server.url), timeout=30, what="incidents ready")
     yield RunningService(server.url, app, spans, nats_url)
