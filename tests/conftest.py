@@ -1,5 +1,6 @@
 """Fixtures along the testing ladder: a real nats-server per test, SQLite always and
-PostgreSQL when PEERLINE_TEST_POSTGRES_URL is set, services over real HTTP."""
+PostgreSQL when PEERLINE_TEST_POSTGRES_URL is set (CI sets it), services over real
+HTTP."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_ADMIN_URL else [])
 
 @pytest.fixture
 def nats_server(tmp_path) -> Iterator[NatsServer]:
-    external = os.environ.get("PEERLINE_TEST_NATS_URL")
-    if external:
-        raise RuntimeError("fault tests need their own server; unset PEERLINE_TEST_NATS_URL")
+    """A fresh nats-server per test: tests count what is in streams, and fault tests kill
+    and restart it, so none shares a server (PEERLINE_TEST_NATS_URL is not used)."""
     server = NatsServer(tmp_path / "nats")
     server.start()
     yield server
