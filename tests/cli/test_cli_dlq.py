@@ -82,7 +82,7 @@ async def _stored_events(nats_url: str, subject: str) -> list:
         sub = await nc.jetstream().pull_subscribe(subject, stream=EVENTS.name)
         try:
             return await sub.fetch(10, timeout=1)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises both its own and asyncio's
             return []
     finally:
         await nc.close()

@@ -35,7 +35,7 @@ async def _reported_counts(nats_url: str, agency: str) -> Counter:
     while True:
         try:
             batch = await sub.fetch(500, timeout=0.5)
-        except nats.errors.TimeoutError:
+        except TimeoutError:  # nats-py raises both its own and asyncio's
             break
         for msg in batch:
             counts[json.loads(msg.data)["incident_id"]] += 1

@@ -63,7 +63,7 @@ async def _dead_letters(js) -> list:
     sub = await js.pull_subscribe("peerline.dlq.>", stream=DLQ.name)
     try:
         return await sub.fetch(10, timeout=0.5)
-    except nats.errors.TimeoutError:
+    except TimeoutError:  # nats-py raises both its own and asyncio's
         return []
 
 
