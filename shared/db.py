@@ -120,7 +120,7 @@ def run_migrations_online(context, target_metadata: MetaData) -> None:
     """Body of every service's Alembic `env.py`: migrate on the connection handed in."""
     connection = context.config.attributes.get("connection")
     if connection is None:
-        raise RuntimeError("run migrations through shared.db.migrate (or `peerline db upgrade`)")
+        raise RuntimeError("run migrations through shared.db.migrate (a service does at start)")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,

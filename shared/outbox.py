@@ -100,7 +100,6 @@ class Relay:
         self._task: asyncio.Task | None = None
         self._unmarked: list[int] = []  # published, not yet marked so in the table
         self._last_mark = time.monotonic()
-        self.pending = 0
 
     def wake(self) -> None:
         self._wake.set()
@@ -156,7 +155,6 @@ class Relay:
                 )
             ).all()
         if not rows:
-            self.pending = 0
             return 0
         results = await asyncio.gather(
             *(
@@ -173,13 +171,12 @@ class Relay:
                 break  # keep order: retry from the first failure
             done.append(row.id)
         self._unmarked.extend(done)
-        self.pending = len(rows) - len(done)
         if len(self._unmarked) >= self._batch or (
             time.monotonic() - self._last_mark >= self._mark_every
         ):
             await self.mark()
-        if self.pending:
-            raise next(r for r in results if isinstance(r, BaseException))
+        if len(done) < len(rows):
+            raise results[len(done)]
         return len(done)
 
     async def mark(self) -> None:

@@ -104,6 +104,16 @@ def _matches(pattern: str, subject_text: str) -> bool:
     return len(pat) == len(sub)
 
 
+def _owned(config: StreamConfig) -> tuple:
+    """The settings Peerline owns on a stream; the rest belongs to operators."""
+    return (
+        sorted(config.subjects or []),
+        config.max_age,
+        config.duplicate_window,
+        bool(config.allow_msg_schedules),
+    )
+
+
 async def provision(js: JetStreamContext, replicas: int = 1) -> None:
     """Create or reconcile every stream; safe to run from every service at every start."""
     for spec in ALL_STREAMS:
@@ -115,19 +125,7 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
             log.info("created stream %s", spec.name)
             continue
         current = info.config
-        owned = {
-            "subjects": sorted(wanted.subjects or []),
-            "max_age": wanted.max_age,
-            "duplicate_window": wanted.duplicate_window,
-            "allow_msg_schedules": bool(wanted.allow_msg_schedules),
-        }
-        present = {
-            "subjects": sorted(current.subjects or []),
-            "max_age": current.max_age,
-            "duplicate_window": current.duplicate_window,
-            "allow_msg_schedules": bool(current.allow_msg_schedules),
-        }
-        if owned != present:
+        if _owned(wanted) != _owned(current):
             updated = replace(
                 current,
                 subjects=list(wanted.subjects or []),

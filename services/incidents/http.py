@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, ensure_agency, require_role
@@ -99,9 +100,11 @@ async def report_incident(report: IncidentReport, caller: Ingest, request: Reque
     return IntakeAnswer(incident_id=result.incident_id, status=result.status)
 
 
-async def _incident(rt: ServiceRuntime, caller: Principal, incident_id: uuid.UUID) -> IncidentRow:
-    async with rt.sessions() as session:
-        row = await session.get(IncidentRow, str(incident_id))
+async def _incident(
+    session: AsyncSession, caller: Principal, incident_id: uuid.UUID
+) -> IncidentRow:
+    """The incident, if the caller's agency owns it (404 / 403 otherwise)."""
+    row = await session.get(IncidentRow, str(incident_id))
     if row is None:
         raise Problem(404, "Not Found", "No incident has this id.")
     ensure_agency(caller, row.agency_id)
@@ -117,8 +120,8 @@ async def _incident(rt: ServiceRuntime, caller: Principal, incident_id: uuid.UUI
 async def get_incident(
     incident_id: IncidentIdPath, caller: Coordinator, rt: Runtime
 ) -> IncidentView:
-    row = await _incident(rt, caller, incident_id)
     async with rt.sessions() as session:
+        row = await _incident(session, caller, incident_id)
         audit.record_read(session, caller, "incident", row.incident_id)
         await session.commit()
     return IncidentView(
@@ -144,7 +147,8 @@ async def get_incident(
 async def retract_incident(
     incident_id: IncidentIdPath, body: Retraction, caller: Retractor, rt: Runtime
 ) -> RetractionAnswer:
-    row = await _incident(rt, caller, incident_id)
+    async with rt.sessions() as session:
+        row = await _incident(session, caller, incident_id)
     await intake.retract(rt, row, body.reason)
     return RetractionAnswer(incident_id=incident_id, status="retracted")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from shared import subjects
 from shared.bus import Delivery, Poison
-from shared.ids import EXTERNAL_ID_PATTERN, derived_event_id
+from shared.ids import ExternalId, derived_event_id
 from shared.problems import field_errors
 from shared.service import ServiceRuntime
 from shared.streams import INTAKE
@@ -25,11 +25,15 @@ from .domain import IncidentReport
 DURABLE = "incidents-intake"
 
 
+_EXTERNAL_ID = TypeAdapter(ExternalId)
+
+
 def _external_id(body: object) -> str | None:
-    value = body.get("external_id") if isinstance(body, dict) else None
-    if isinstance(value, str) and len(value) <= 128 and EXTERNAL_ID_PATTERN.fullmatch(value):
-        return value
-    return None
+    """The report's reference, if it is a valid one, to name in `IntakeRejected`."""
+    try:
+        return _EXTERNAL_ID.validate_python(body.get("external_id"), strict=True)
+    except (AttributeError, ValidationError):  # not an object, or no valid reference
+        return None
 
 
 def register(runtime: ServiceRuntime, writer: intake.IntakeWriter) -> None:
