@@ -24,6 +24,8 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/consume.py
+	$(BIN)/python bench/sqlite_statements.py
 
 # Format and fix what ruff can (a test checks the tree is clean).
 lint: $(STAMP)

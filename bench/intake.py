@@ -183,7 +183,9 @@ async def fixed_rate(
     )
 
 
-def start_service(workdir: Path, nats_url: str, port: int, database_url: str | None):
+def start_service(
+    workdir: Path, nats_url: str, port: int, database_url: str | None, workers: int = 1
+):
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -193,6 +195,7 @@ def start_service(workdir: Path, nats_url: str, port: int, database_url: str | N
         "PEERLINE_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / 'incidents.db'}",
         "PEERLINE_PORT": str(port),
         "PEERLINE_JWT_SECRET": SECRET,
+        "PEERLINE_WORKERS": str(workers),
     }
     with open(workdir / "incidents.log", "w") as log:
         return subprocess.Popen(
@@ -285,7 +288,8 @@ def report(args: argparse.Namespace, r: dict) -> None:
                     "{:.1f}",
                 )
             )
-    print(f"\nIntake ({os.cpu_count()} cores, {db}, {args.concurrency} connections)")
+    processes = f"{args.workers} service process{'es' if args.workers > 1 else ''}"
+    print(f"\nIntake ({os.cpu_count()} cores, {db}, {args.concurrency} connections, {processes})")
     print(f"{'measure':<46}{'HTTP intake':>12}{'raw publish':>13}{'ratio':>8}")
     for label, ours, base, fmt in rows:
         print(f"{label:<46}{fmt.format(ours):>12}{fmt.format(base):>13}{ours / base:>8.2f}")
@@ -298,11 +302,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--workers", type=int, default=1, help="service processes")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="peerline-bench-"))
     with NatsServer(workdir / "nats") as server:
         port = free_port()
-        service = start_service(workdir, server.url, port, args.database_url)
+        service = start_service(workdir, server.url, port, args.database_url, args.workers)
         try:
             result = asyncio.run(measure(args, server.url, port))
         finally:

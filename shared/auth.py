@@ -15,18 +15,36 @@ from fastapi import Depends, Request
 from shared.problems import Problem
 from shared.tokens import Principal, Role, TokenVerifier
 
-__all__ = ["Principal", "Role", "current_principal", "ensure_agency", "require_role"]
+__all__ = [
+    "TOKEN_REQUIRED",
+    "Principal",
+    "Role",
+    "bearer_token",
+    "current_principal",
+    "ensure_agency",
+    "require_role",
+]
+
+TOKEN_REQUIRED = "A bearer token is required."
+
+
+def bearer_token(authorization: str) -> str | None:
+    """The token of an `Authorization: Bearer <token>` value, unverified; None if absent.
+    `shared.http_guard` uses it to refuse a request before its body is read."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token.strip()
 
 
 async def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the verified caller, or 401."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "Unauthorized", "A bearer token is required.")
+    token = bearer_token(request.headers.get("authorization", ""))
+    if token is None:
+        raise Problem(401, "Unauthorized", TOKEN_REQUIRED)
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
-        return verifier.verify(token.strip())
+        return verifier.verify(token)
     except jwt.PyJWTError:
         raise Problem(401, "Unauthorized", "The bearer token is invalid or expired.") from None
 

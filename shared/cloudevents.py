@@ -7,7 +7,6 @@ from a CAD's report to a PSO's notification.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -72,7 +71,7 @@ def decode(headers: dict[str, str] | None, payload: bytes) -> Event:
     cls = EVENTS_BY_TYPE.get(ce.type)
     if cls is None:
         raise ValueError("unknown ce-type")
-    event = cls.model_validate(json.loads(payload))
+    event = cls.model_validate_json(payload)
     if str(event.event_id) != ce.id or event.agency_id != ce.agency_id:
         raise ValueError("CloudEvents headers do not match the payload")
     return event

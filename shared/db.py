@@ -4,20 +4,42 @@ SQLite runs in WAL mode with `synchronous=FULL`: an acknowledged intake must sur
 power cut, and WAL lets readers proceed while the one writer commits. Each service has
 its own database and its own Alembic migrations, applied at start. Engines hide bound
 parameters from error messages, which would otherwise carry personnel ids into logs.
+
+Two engines per database:
+
+- `create_engine(url)` is the engine every write goes through. On a SQLite file it holds
+  one connection, so this process's writers queue in asyncio instead of sleeping in
+  SQLite's busy handler, driven by `shared.sqlite`: statements run inline on the event
+  loop, commits (the fsync) and waits for a lock another process holds (up to 30 s) on
+  a dedicated thread. On PostgreSQL: asyncpg with a pool.
+- `read_engine(engine)` is the engine for reads that must not wait for the writer. On a
+  SQLite file it is a second engine with `READERS` `query_only` connections, also
+  inline: under WAL they read the last committed state while the writer's transaction
+  is open or committing, and refuse to write. On PostgreSQL (whose pool already serves
+  reads beside writes) and for in-memory SQLite (a second engine would be a second,
+  empty database) it is `engine` itself. Dispose it as well as `engine`, when distinct.
+
+In-memory SQLite and SQLite URLs carrying driver options keep the stock `aiosqlite`
+driver.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import URL, DateTime, MetaData, event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from shared import sqlite
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -57,36 +79,57 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+READERS = 4
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON")
+
+
+def _sqlite_file(url: str | URL) -> str | None:
+    """The database file of a SQLite URL that `shared.sqlite` serves; None for anything
+    else (PostgreSQL, in-memory SQLite, SQLite URLs carrying driver options)."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or url.query or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
+def _sqlite_engine(url: str | URL, path: str, *, pool_size: int, pragmas: tuple) -> AsyncEngine:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(
+        url,
+        async_creator=sqlite.connector(path),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=60,
+        hide_parameters=True,
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:
+        cur = dbapi_conn.cursor()
+        for pragma in pragmas:
+            cur.execute(pragma)
+        cur.close()
+
+    return engine
+
+
 def create_engine(url: str) -> AsyncEngine:
+    """The engine every write goes through (see the module docstring)."""
+    if path := _sqlite_file(url):
+        return _sqlite_engine(url, path, pool_size=1, pragmas=_PRAGMAS)
     if is_sqlite(url):
-        path = url.split("///", 1)[-1]
-        if not path or path == ":memory:":
-            return create_async_engine(url, hide_parameters=True)
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # One connection: this process's writers queue in asyncio instead of sleeping in
-        # SQLite's busy handler, and a commit is never stalled by a sibling's lock.
-        engine = create_async_engine(
-            url,
-            connect_args={"timeout": 30},
-            pool_size=1,
-            max_overflow=0,
-            pool_timeout=60,
-            hide_parameters=True,
-        )
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_conn, _record):  # pragma: no cover - runs inside the driver
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-
-        return engine
+        return create_async_engine(url, hide_parameters=True)
     return create_async_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
     )
+
+
+def read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for reads beside `engine`, the writer (see the module docstring)."""
+    if path := _sqlite_file(engine.url):
+        pragmas = (*_PRAGMAS, "PRAGMA query_only=ON")
+        return _sqlite_engine(engine.url, path, pool_size=READERS, pragmas=pragmas)
+    return engine
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
@@ -104,7 +147,12 @@ async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:
 
 
 async def migrate(engine: AsyncEngine, script_location: Path) -> None:
-    """Apply the service's Alembic migrations up to head on `engine`'s database."""
+    """Apply the service's Alembic migrations up to head on `engine`'s database.
+
+    Replicas (and worker processes) start together: one migrates while the others wait
+    for it and then find the database at head. PostgreSQL holds an advisory lock for
+    the migration's transaction; a SQLite file, a lock on a file beside it.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))
 
@@ -112,8 +160,27 @@ async def migrate(engine: AsyncEngine, script_location: Path) -> None:
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, "head")
 
-    async with engine.begin() as conn:
+    async with _migration_lock(engine), engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(upgrade)
+
+
+MIGRATION_LOCK = 0x5045_4552  # any constant; each service has its own database
+
+
+@contextlib.asynccontextmanager
+async def _migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    path = _sqlite_file(engine.url)
+    if path is None:
+        yield
+        return
+    with open(f"{path}.migrate-lock", "w") as lock:
+        await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def run_migrations_online(context, target_metadata: MetaData) -> None:

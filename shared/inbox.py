@@ -1,12 +1,14 @@
 """Idempotent consumption: an event id a consumer has processed has no second effect.
 
-`first_time` records `(consumer, event_id)` in the same transaction as the handler's
-effect. A redelivered event finds its row and the handler skips; a crash before commit
-leaves neither the row nor the effect, so the redelivery does the work once.
+`fresh` records `(consumer, event_id)` for a whole batch in one statement, in the same
+transaction as the handler's effects. A redelivered event finds its row and is skipped;
+a crash before commit leaves neither the rows nor the effects, so the redelivery does
+the work once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import String
@@ -26,13 +28,19 @@ class InboxRow(Base):
     processed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
-async def first_time(session: AsyncSession, consumer: str, event_id: str) -> bool:
-    """True if this is the first time `consumer` handles `event_id` (and records it)."""
+async def fresh(session: AsyncSession, consumer: str, event_ids: Iterable[str]) -> set[str]:
+    """The ids among `event_ids` that `consumer` has not handled before (now recorded)."""
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return set()
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    now = datetime.now(UTC)
+    # One cached statement, executed for many rows (SQLAlchemy sends them as one
+    # multi-row INSERT); only the rows actually inserted come back.
     stmt = (
         insert(InboxRow)
-        .values(consumer=consumer, event_id=str(event_id), processed_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+        .returning(InboxRow.event_id)
     )
-    result = await session.execute(stmt)
-    return result.rowcount == 1
+    rows = [{"consumer": consumer, "event_id": i, "processed_at": now} for i in ids]
+    return set((await session.scalars(stmt, rows)).all())

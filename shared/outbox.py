@@ -4,8 +4,8 @@ caused it, and a relay publishes it to JetStream afterwards.
 So a database write and its event succeed or fail together: if the bus is down the
 change is still acknowledged and the event waits in the table until the relay gets it
 stored (`Nats-Msg-Id` makes a repeated publish harmless). Rows are published in
-insertion order; many are in flight at once so throughput is not one round trip per
-event.
+insertion order, a batch at a time with every publish of the batch in flight before
+the acks are awaited, so throughput is not one round trip per event.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ async def add_all(
     if events:
         now = datetime.now(UTC)
         rows = [_row(event, source, now, trace) for event, trace in events]
-        await session.execute(insert(OutboxRow), rows)
+        await session.execute(insert(OutboxRow.__table__), rows)  # Core: no ORM bookkeeping
 
 
 class Relay:
@@ -86,11 +86,13 @@ class Relay:
         js: Callable[[], JetStreamContext | None],
         *,
         timeout: float = 5.0,
+        readers: async_sessionmaker | None = None,
         batch: int = 500,
         mark_every: float = 0.05,
         keep_published: timedelta = timedelta(hours=1),
     ) -> None:
         self._sessions = sessions
+        self._readers = readers or sessions  # finding rows need not wait for the writer
         self._js = js
         self._timeout = timeout
         self._batch = batch
@@ -145,7 +147,7 @@ class Relay:
         if js is None:
             return 0  # not connected yet: rows wait, the bus connection wakes us
         self._wake.clear()
-        async with self._sessions() as session:
+        async with self._readers() as session:
             rows = (
                 await session.execute(
                     select(OutboxRow.id, OutboxRow.subject, OutboxRow.headers, OutboxRow.payload)
@@ -156,28 +158,19 @@ class Relay:
             ).all()
         if not rows:
             return 0
-        results = await asyncio.gather(
-            *(
-                bus.publish_raw(
-                    js, r.subject, r.payload, json.loads(r.headers), timeout=self._timeout
-                )
-                for r in rows
-            ),
-            return_exceptions=True,
+        stored, error = await bus.publish_many(
+            js,
+            [(r.subject, r.payload, json.loads(r.headers)) for r in rows],
+            timeout=self._timeout,
         )
-        done = []
-        for row, result in zip(rows, results, strict=True):
-            if isinstance(result, BaseException):
-                break  # keep order: retry from the first failure
-            done.append(row.id)
-        self._unmarked.extend(done)
+        self._unmarked.extend(r.id for r in rows[:stored])
         if len(self._unmarked) >= self._batch or (
             time.monotonic() - self._last_mark >= self._mark_every
         ):
             await self.mark()
-        if len(done) < len(rows):
-            raise results[len(done)]
-        return len(done)
+        if error is not None:
+            raise error  # keep order: the next round starts from the first failure
+        return stored
 
     async def mark(self) -> None:
         """Record the published rows as published."""
@@ -193,11 +186,18 @@ class Relay:
             )
         del self._unmarked[: len(ids)]
 
-    async def purge(self) -> None:
+    async def purge(self, chunk: int = 1000) -> None:
+        """Delete rows published longer ago than `keep_published`, a chunk per
+        transaction: on SQLite statements run on the event loop, so one long delete
+        would stall the whole service."""
         cutoff = datetime.now(UTC) - self._keep
-        async with self._sessions() as session, session.begin():
-            await session.execute(
-                delete(OutboxRow).where(
-                    OutboxRow.published_at.is_not(None), OutboxRow.published_at < cutoff
+        while True:
+            async with self._sessions() as session, session.begin():
+                old = (
+                    select(OutboxRow.id)
+                    .where(OutboxRow.published_at.is_not(None), OutboxRow.published_at < cutoff)
+                    .limit(chunk)
                 )
-            )
+                deleted = await session.execute(delete(OutboxRow).where(OutboxRow.id.in_(old)))
+            if deleted.rowcount < chunk:
+                return

@@ -1,6 +1,6 @@
 """What every service process is made of, wired once: settings, database and
 migrations, the broker with telemetry, the outbox relay, and the FastAPI app with
-auth, problem+json errors and health routes.
+auth, limits on hostile requests, problem+json errors and health routes.
 
 A service builds one `ServiceRuntime`, adds its routes and subscribers, and serves the
 app. The bus connection is made in the background: the service answers HTTP (and keeps
@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
@@ -23,9 +23,11 @@ from nats.js import JetStreamContext
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import bus, db
-from shared.bus import Handler
+from shared import bus, db, inbox
+from shared.bus import Received
+from shared.events import Event
 from shared.health import health_router
+from shared.http_guard import HttpGuard
 from shared.outbox import Relay
 from shared.problems import install_problem_handlers
 from shared.settings import Settings
@@ -34,6 +36,20 @@ from shared.telemetry import Telemetry
 from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
+
+# What every service serves without a token: probes, metrics and the API documentation
+# (FastAPI's default URLs). Anything else needs a bearer header before its body is read.
+ANONYMOUS_PATHS = frozenset(
+    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+)
+
+
+T = TypeVar("T")
+Apply = Callable[[AsyncSession, list[Received[T]]], Awaitable[None]]
+
+
+def event_key(event: Event) -> str:
+    return str(event.event_id)
 
 
 class Worker(Protocol):
@@ -58,12 +74,15 @@ class ServiceRuntime:
         self.migrations = migrations
         self.telemetry = Telemetry(self.name, exporter)
         self.engine = db.create_engine(settings.resolved_database_url())
-        self.telemetry.instrument_engine(self.engine)
+        self.read_engine = db.read_engine(self.engine)
+        self.telemetry.instrument_engines(self.engine, self.read_engine)
+        # Writes (and reads that decide a write) go through `sessions`; reads that must
+        # not wait for the writer, such as HTTP GETs, through `readers`.
         self.sessions = db.sessionmaker(self.engine)
+        self.readers = db.sessionmaker(self.read_engine)
         self.broker = NatsBroker(
             settings.nats_url,
             name=f"peerline-{self.name}",
-            middlewares=[self.telemetry.broker_middleware()],
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),
             log_level=logging.DEBUG,
@@ -72,9 +91,13 @@ class ServiceRuntime:
             max_reconnect_attempts=-1,
             allow_reconnect=True,
         )
-        self.relay = Relay(self.sessions, self.jetstream, timeout=settings.publish_timeout)
+        self.relay = Relay(
+            self.sessions, self.jetstream, timeout=settings.publish_timeout, readers=self.readers
+        )
         # Background workers started and stopped with the app, in order (relay first).
         self.workers: list[Worker] = [self.relay]
+        # The service's bus consumers, started after the workers and stopped before.
+        self.consumers: list[bus.Consumer] = []
         self._bus_started = False
         self._bus_task: asyncio.Task | None = None
 
@@ -93,28 +116,61 @@ class ServiceRuntime:
         self.relay.wake()
 
     async def database_ok(self) -> bool:
-        return await db.ping(self.engine)
+        return await db.ping(self.read_engine)  # not queued behind a long write
 
-    def subscribe(
-        self, *, subject: str, durable: str, stream: StreamSpec, handler: Handler
+    def consume(
+        self,
+        *,
+        subject: str,
+        durable: str,
+        stream: StreamSpec,
+        apply: Apply[T],
+        decode: bus.Decode[T] = bus.event_of,
+        key: Callable[[T], str] = event_key,
+        max_batch: int = bus.MAX_BATCH,
     ) -> None:
-        """A durable consumer with Peerline's delivery rules that holds its messages
-        while this service's database is down."""
-        bus.subscribe(
-            self.broker,
-            service=self.name,
-            subject=subject,
-            durable=durable,
-            stream=stream,
-            handler=handler,
-            dependencies_ok=self.database_ok,
-            max_deliver=self.settings.max_deliver,
+        """Consume `subject` on the durable `durable` in batches, the one way services
+        consume: each batch is one transaction of inbox marks, `apply`'s effects and
+        outbox rows, committed before any message is acked. `apply` gets only the
+        messages this consumer has not handled before (by `key`, the event id), in
+        stream order. While this service's database is down, messages are held.
+        """
+
+        async def handle(items: list[Received[T]]) -> None:
+            async with self.sessions() as session:
+                keys = [key(item.value) for item in items]
+                new = await inbox.fresh(session, durable, keys)
+                todo = []
+                for k, item in zip(keys, items, strict=True):
+                    if k in new:
+                        todo.append(item)
+                        new.discard(k)  # a repeat within the batch is a duplicate too
+                if todo:
+                    await apply(session, todo)
+                await self.commit(session)
+
+        self.consumers.append(
+            bus.Consumer(
+                js=self.jetstream,
+                service=self.name,
+                subject=subject,
+                durable=durable,
+                stream=stream,
+                decode=decode,
+                handler=handle,
+                dependencies_ok=self.database_ok,
+                tracer=self.telemetry.tracer("peerline.bus"),
+                max_batch=max_batch,
+                max_deliver=self.settings.max_deliver,
+            )
         )
 
     async def readiness(self) -> dict[str, bool]:
         return {
             "database": await self.database_ok(),
-            "bus": self._bus_started and self._connected(),
+            "bus": self._bus_started
+            and self._connected()
+            and all(c.subscribed for c in self.consumers),
         }
 
     async def _start_bus(self) -> None:
@@ -140,7 +196,7 @@ class ServiceRuntime:
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
         await db.migrate(self.engine, self.migrations)
-        for worker in self.workers:
+        for worker in [*self.workers, *self.consumers]:
             worker.start()
         self._bus_task = asyncio.create_task(self._start_bus(), name="bus-connect")
         try:
@@ -148,22 +204,40 @@ class ServiceRuntime:
         finally:
             self._bus_task.cancel()
             await asyncio.gather(self._bus_task, return_exceptions=True)
-            for worker in reversed(self.workers):
+            for worker in reversed([*self.workers, *self.consumers]):
                 await worker.stop()
             try:
                 await self.broker.stop()
             except Exception as exc:  # the bus may already be gone at shutdown
                 log.info("broker stop: %s", type(exc).__name__)
-            await self.engine.dispose()
+            for engine in dict.fromkeys((self.engine, self.read_engine)):
+                await engine.dispose()
             self.telemetry.shutdown()
 
     async def _database_down(self) -> bool:
         return not await self.database_ok()
 
-    def create_app(self, *, title: str, description: str, version: str = "1") -> FastAPI:
+    def create_app(
+        self,
+        *,
+        title: str,
+        description: str,
+        version: str = "1",
+        anonymous_paths: Iterable[str] = (),
+    ) -> FastAPI:
+        """The service's app. `anonymous_paths` are exact paths of the service's own
+        routes that authenticate without a bearer token (say, with a code in the body);
+        they are a parameter rather than a setting, so configuration can never open a
+        route that code expects to be guarded."""
         app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
+        app.add_middleware(
+            HttpGuard,
+            anonymous_paths=ANONYMOUS_PATHS | set(anonymous_paths),
+            max_body_bytes=self.settings.max_body_bytes,
+            body_timeout=self.settings.body_timeout,
+        )
         install_problem_handlers(app, unavailable=self._database_down)
         app.include_router(health_router(self.readiness))
         self.telemetry.instrument_app(app)

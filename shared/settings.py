@@ -21,6 +21,14 @@ DEFAULT_PORTS = {
     "metrics": 8085,
 }
 
+MAX_BODY_BYTES = 1 << 20
+"""1 MiB. The largest real request is a 500-officer incident report with 128-character
+personnel ids: about 87 KB as compact JSON, 98 KB indented (measured in
+`tests/shared/test_http_guard.py`). 1 MiB is over ten times that, and still holds the 2,000
+officers the intake model accepts (about 350 KB, 600 KB if every id character needs a
+JSON escape), so no valid report is refused, while a caller can make a service hold at
+most 1 MiB per request."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PEERLINE_", extra="ignore")
@@ -45,6 +53,41 @@ class Settings(BaseSettings):
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1
+
+    # Hostile HTTP load: `shared.http_guard` (bodies) and `shared.http_server` (heads,
+    # idle connections).
+    max_body_bytes: int = Field(
+        default=MAX_BODY_BYTES, gt=0, description="Largest request body; 413 above it."
+    )
+    body_timeout: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds to receive a whole request body; 408 after. A 1 MiB body "
+        "needs 70 KB/s, the largest real report 6 KB/s.",
+    )
+    header_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds from a connection's opening, or a request's first byte, to "
+        "the end of its head; the connection is cut off after.",
+    )
+    max_header_bytes: int = Field(
+        default=32_768,
+        gt=0,
+        description="Largest request head (request line and headers); 431 above it. A "
+        "bearer token is 1-2 KB.",
+    )
+    keep_alive_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds an idle keep-alive connection is held open after a response.",
+    )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="HTTP worker processes of this service (replicas on one machine, "
+        "sharing its database and durable consumers): a process uses one core.",
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -9,6 +9,7 @@ and `max_age` must outlast the longest timer (follow-up at +30 days).
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field, replace
 
@@ -86,6 +87,7 @@ DLQ = StreamSpec(
 ALL_STREAMS: tuple[StreamSpec, ...] = (INTAKE, EVENTS, CHECKINS, DLQ)
 
 
+@functools.lru_cache(maxsize=4096)
 def stream_for_subject(subject_text: str) -> StreamSpec:
     """The stream that stores `subject_text` (a concrete subject)."""
     for spec in ALL_STREAMS:

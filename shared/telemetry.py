@@ -14,8 +14,7 @@ import os
 from collections.abc import Sequence
 
 from fastapi import FastAPI
-from faststream.nats.opentelemetry import NatsTelemetryMiddleware
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event as SpanEvent
@@ -61,7 +60,8 @@ ALLOWED_ATTRIBUTES = frozenset(
     }
 )
 ALLOWED_PREFIXES = ("peerline.",)
-NO_TRACE_URLS = "healthz,readyz,metrics"
+NO_TRACE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+_TRACE_HEADERS = (b"traceparent", b"tracestate")
 
 
 def _allowed(key: str) -> bool:
@@ -123,20 +123,15 @@ class Telemetry:
                 BatchSpanProcessor(ScrubbingExporter(OTLPSpanExporter()))
             )
 
-    def broker_middleware(self) -> NatsTelemetryMiddleware:
-        return NatsTelemetryMiddleware(tracer_provider=self.provider)
-
     def instrument_app(self, app: FastAPI) -> None:
-        FastAPIInstrumentor.instrument_app(
-            app,
-            tracer_provider=self.provider,
-            excluded_urls=NO_TRACE_URLS,
-            exclude_spans=["receive", "send"],  # one server span per request is enough
-        )
+        app.add_middleware(TracingMiddleware, tracer=self.tracer("peerline.http"))
 
-    def instrument_engine(self, engine: AsyncEngine) -> None:
+    def instrument_engines(self, *engines: AsyncEngine) -> None:
+        """One call for all of the process's engines: the instrumentor instruments once."""
         SQLAlchemyInstrumentor().instrument(
-            engine=engine.sync_engine, tracer_provider=self.provider, enable_commenter=False
+            engines=[e.sync_engine for e in dict.fromkeys(engines)],
+            tracer_provider=self.provider,
+            enable_commenter=False,
         )
 
     def tracer(self, name: str):
@@ -144,3 +139,59 @@ class Telemetry:
 
     def shutdown(self) -> None:
         self.provider.shutdown()
+
+
+class TracingMiddleware:
+    """One server span per request, named by method and route template, continuing the
+    caller's W3C trace.
+
+    It records only what may leave the process (method, route template, status), and
+    nothing it would have to scrub: recording attributes is most of a span's cost, and
+    a general-purpose ASGI instrumentation records a dozen per request.
+    """
+
+    def __init__(self, app, tracer: trace.Tracer) -> None:
+        self.app = app
+        self.tracer = tracer
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["path"] in NO_TRACE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        carrier = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in _TRACE_HEADERS
+        }
+        method = scope["method"]
+        span = self.tracer.start_span(
+            method, context=propagate.extract(carrier), kind=trace.SpanKind.SERVER
+        )
+        status = 500
+
+        async def send_and_note_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        token = context.attach(trace.set_span_in_context(span))
+        try:
+            await self.app(scope, receive, send_and_note_status)
+        except Exception as exc:
+            span.record_exception(exc)
+            raise
+        finally:
+            context.detach(token)
+            route = getattr(scope.get("route"), "path", None)
+            span.update_name(f"{method} {route}" if route else method)
+            span.set_attributes(
+                {
+                    "http.request.method": method,
+                    "http.route": route or "",
+                    "http.response.status_code": status,
+                }
+            )
+            if status >= 500:
+                span.set_status(trace.StatusCode.ERROR)
+            span.end()

@@ -27,5 +27,5 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
     runtime.workers.append(writer)
     app.state.intake = writer
     app.include_router(http.router, tags=["incidents"])
-    subscribers.register(runtime, writer)
+    subscribers.register(runtime)
     return app

@@ -29,6 +29,8 @@ PROBLEMS = {
     401: {"description": "No valid bearer token"},
     403: {"description": "Wrong role, or another agency's data"},
     404: {"description": "No such incident"},
+    408: {"description": "The body did not arrive in time"},
+    413: {"description": "The body is larger than the service accepts"},
     422: {"description": "Invalid body; `errors` names each field at fault"},
 }
 
@@ -96,7 +98,7 @@ async def report_incident(report: IncidentReport, caller: Ingest, request: Reque
     if report.agency_id is not None:
         ensure_agency(caller, report.agency_id)
     writer: intake.IntakeWriter = request.app.state.intake
-    result = await writer.submit(caller.agency, report, via="http")
+    result = await writer.submit(caller.agency, report)
     return IntakeAnswer(incident_id=result.incident_id, status=result.status)
 
 
@@ -160,7 +162,7 @@ async def retract_incident(
     summary="The agency's effective source-type mapping (defaults and overrides)",
 )
 async def list_source_types(caller: Coordinator, rt: Runtime) -> list[SourceTypeView]:
-    async with rt.sessions() as session:
+    async with rt.readers() as session:
         overrides = await intake.agency_overrides(session, caller.agency)
     views = {
         code: SourceTypeView(code=code, category=cat, origin="default")

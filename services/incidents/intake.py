@@ -1,12 +1,13 @@
 """The intake use case, shared by HTTP and NATS: categorise, decide, store, stage events.
 
-Reports are written by one `IntakeWriter` per process with group commit: whatever
-reports are waiting are applied together in one transaction (incident rows, their
-events in the outbox, inbox marks for bus deliveries) and acknowledged after it
-commits. One fsync then serves many reports, and SQLite never sees two writers from
-this process. Replicas racing on one incident (PostgreSQL) are settled by the primary
-key and a version check: the batch is rolled back and each report retried alone, when
-it sees the winner's row.
+`apply_reports` applies a batch of reports in order inside one transaction (incident
+rows and their events in the outbox), each report seeing the ones before it. Reports
+over NATS arrive in batches already (the bus consumer's, with its inbox marks); reports
+over HTTP are gathered by one `IntakeWriter` per process with group commit: whatever
+requests are waiting are applied together and answered after the commit. One fsync
+then serves many reports. Replicas racing on one incident (PostgreSQL) are settled by
+the primary key and a version check: the batch is rolled back and each report retried
+alone, when it sees the winner's row.
 """
 
 from __future__ import annotations
@@ -24,14 +25,12 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import inbox, outbox
+from shared import outbox
 from shared.events import (
     Event,
-    FieldError,
     IncidentReported,
     IncidentRetracted,
     IncidentUpdated,
-    IntakeRejected,
     Involved,
 )
 from shared.ids import incident_id_for
@@ -64,18 +63,26 @@ class IntakeResult:
     status: Status
 
 
-@dataclass
-class _Pending:
+@dataclass(frozen=True)
+class Report:
+    """One report to apply: whose, what, by which path, and the trace it belongs to."""
+
     agency_id: str
     report: IncidentReport
     via: str
-    inbox_key: str | None
-    future: asyncio.Future = field(repr=False)
     trace: Context = field(default_factory=otel_context.get_current, repr=False)
 
     @property
     def incident_id(self) -> uuid.UUID:
         return incident_id_for(self.agency_id, self.report.external_id)
+
+
+@dataclass
+class _Pending:
+    """A report waiting in the `IntakeWriter`'s queue, and the caller waiting for it."""
+
+    report: Report
+    future: asyncio.Future = field(repr=False)
 
 
 @dataclass
@@ -120,7 +127,7 @@ class _Batch:
         self.new_rows: dict[str, dict] = {}
         self.events: list[tuple[Event, Context]] = []
 
-    def accept(self, p: _Pending, category: Category, involved: tuple[Involved, ...]) -> None:
+    def accept(self, p: Report, category: Category, involved: tuple[Involved, ...]) -> None:
         key, report = str(p.incident_id), p.report
         self.known[key] = _Known(Current(category, involved, False), report.occurred_at, None)
         self.new_rows[key] = {
@@ -144,7 +151,7 @@ class _Batch:
         )
         self.events.append((event, p.trace))
 
-    def update(self, p: _Pending, category: Category, involved: tuple[Involved, ...]) -> None:
+    def update(self, p: Report, category: Category, involved: tuple[Involved, ...]) -> None:
         key = str(p.incident_id)
         entry = self.known[key]
         entry.current = Current(category, involved, False)
@@ -164,7 +171,7 @@ class _Batch:
     async def write(self, session: AsyncSession) -> None:
         """Insert new incidents, update changed ones (if nobody else did), stage events."""
         if self.new_rows:
-            await session.execute(insert(IncidentRow), list(self.new_rows.values()))
+            await session.execute(insert(IncidentRow.__table__), list(self.new_rows.values()))
         for key, entry in self.known.items():
             if not entry.dirty:
                 continue
@@ -183,18 +190,17 @@ class _Batch:
         await outbox.add_all(session, self.events, source=self.source)
 
 
-async def _apply(session: AsyncSession, batch: list[_Pending], source: str) -> list[IntakeResult]:
-    """Apply `batch` in order inside `session`; the result of each report."""
-    ids = {str(p.incident_id) for p in batch}
+async def apply_reports(
+    session: AsyncSession, reports: list[Report], source: str
+) -> list[IntakeResult]:
+    """Apply `reports` in order inside `session`; the result of each."""
+    ids = {str(p.incident_id) for p in reports}
     stored = await session.scalars(select(IncidentRow).where(IncidentRow.incident_id.in_(ids)))
     applied = _Batch(list(stored), source)
-    needs_mapping = {p.agency_id for p in batch if p.report.category is None}
+    needs_mapping = {p.agency_id for p in reports if p.report.category is None}
     overrides = await _overrides(session, needs_mapping) if needs_mapping else {}
     results: list[IntakeResult] = []
-    for p in batch:
-        if p.inbox_key and not await inbox.first_time(session, "intake", p.inbox_key):
-            results.append(IntakeResult(p.incident_id, Status.DUPLICATE))
-            continue
+    for p in reports:
         category = p.report.category or categorise(
             p.report.source_type or "", overrides.get(p.agency_id, {})
         )
@@ -209,8 +215,13 @@ async def _apply(session: AsyncSession, batch: list[_Pending], source: str) -> l
     return results
 
 
+def count(via: str, results: list[IntakeResult]) -> None:
+    for result in results:
+        REPORTS.labels(via, result.status.value).inc()
+
+
 def _succeed(pending: _Pending, result: IntakeResult) -> None:
-    REPORTS.labels(pending.via, result.status.value).inc()
+    count(pending.report.via, [result])
     if not pending.future.done():
         pending.future.set_result(result)
 
@@ -241,11 +252,10 @@ class IntakeWriter:
             if not pending.future.done():
                 pending.future.set_exception(ConnectionError("intake is shutting down"))
 
-    async def submit(
-        self, agency_id: str, report: IncidentReport, *, via: str, inbox_key: str | None = None
-    ) -> IntakeResult:
+    async def submit(self, agency_id: str, report: IncidentReport) -> IntakeResult:
+        """Apply an HTTP report; returns once it is durable."""
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(agency_id, report, via, inbox_key, future))
+        await self._queue.put(_Pending(Report(agency_id, report, "http"), future))
         return await future
 
     async def _run(self) -> None:
@@ -290,35 +300,9 @@ class IntakeWriter:
 
     async def _transaction(self, batch: list[_Pending]) -> list[IntakeResult]:
         async with self._runtime.sessions() as session:
-            results = await _apply(session, batch, self._runtime.source)
+            results = await apply_reports(session, [p.report for p in batch], self._runtime.source)
             await self._runtime.commit(session)
         return results
-
-
-async def reject(
-    runtime: ServiceRuntime,
-    agency_id: str,
-    external_id: str | None,
-    errors: list[dict],
-    *,
-    inbox_key: str,
-) -> None:
-    """Publish `IntakeRejected` for a bus report that failed validation; store nothing else."""
-    async with runtime.sessions() as session:
-        if not await inbox.first_time(session, "intake", inbox_key):
-            return
-        outbox.add(
-            session,
-            IntakeRejected(
-                event_id=uuid.UUID(inbox_key),
-                agency_id=agency_id,
-                external_id=external_id,
-                errors=[FieldError(loc=e["loc"], msg=e["msg"]) for e in errors],
-            ),
-            source=runtime.source,
-        )
-        await runtime.commit(session)
-    REPORTS.labels("nats", "rejected").inc()
 
 
 async def retract(runtime: ServiceRuntime, incident: IncidentRow, reason: RetractionReason) -> bool:

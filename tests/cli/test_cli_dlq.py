@@ -7,7 +7,6 @@ import itertools
 import uuid
 
 import nats
-from faststream.nats import NatsBroker
 from typer.testing import CliRunner
 
 from peerline.cli import app
@@ -53,9 +52,9 @@ async def _dead_letter(nats_url: str, event: IncidentReported, consumer: str) ->
     """Dead-letter `event` as a consumer that gave up on it after five deliveries; the
     headers it had been published with."""
     payload, headers = encode(event, source="tests")
-    broker = NatsBroker(nats_url)
-    await broker.connect()
-    await provision(broker.config.connection_state.stream)
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
     delivery = bus.Delivery(
         subject=event.subject,
         headers=headers,
@@ -63,8 +62,8 @@ async def _dead_letter(nats_url: str, event: IncidentReported, consumer: str) ->
         stream_seq=next(STREAM_SEQS),
         num_delivered=5,
     )
-    await bus.dead_letter(broker, "test", consumer, delivery, "OperationalError")
-    await broker.stop()
+    await bus.dead_letter(js, "test", consumer, delivery, "OperationalError")
+    await nc.close()
     return headers
 
 

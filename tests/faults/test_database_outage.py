@@ -4,6 +4,7 @@ database that runs as a separate server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -11,13 +12,14 @@ import httpx
 import nats
 import pytest
 
-from shared import bus
-from shared.events import IncidentReported
-from shared.streams import EVENTS
+from shared import bus, cloudevents
+from shared.events import FeedbackSubmitted, IncidentReported
+from shared.streams import EVENTS, provision
 from shared.tokens import Role
 from tests.conftest import POSTGRES_ADMIN_URL, bearer
 from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
+from tests.support.effects import effect_count, effects_runtime
 from tests.support.waiting import await_until
 
 pytestmark = pytest.mark.faults
@@ -91,3 +93,49 @@ async def test_the_service_survives_a_database_outage(
     await nc.close()
     assert dead.state.messages == 0
     assert retries == [], "the outage used up deliveries"
+
+
+@pytest.mark.parametrize(
+    "database_url", ["postgresql"] if POSTGRES_ADMIN_URL else [], indirect=True
+)
+async def test_a_database_outage_in_the_middle_of_a_batch(
+    nats_url, database_url, tmp_path, monkeypatch, caplog
+):
+    """The batch is held while the database is away, then applied once: no delivery is
+    spent, nothing is dead-lettered, every event has one effect."""
+    retries: list[int] = []
+    monkeypatch.setattr(bus, "retry_delay", lambda n: retries.append(n) or 0.01)
+    cut = asyncio.Event()
+
+    async def cut_once(items) -> None:
+        if not cut.is_set():
+            cut.set()
+            await _set_connections(database_url, allowed=False)
+
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+    for _ in range(100):
+        event = FeedbackSubmitted(agency_id="A1", rating=4, would_recommend=True)
+        payload, headers = cloudevents.encode(event, source="test")
+        await bus.publish_raw(js, event.subject, payload, headers, timeout=5)
+    runtime = effects_runtime(nats_url, database_url, tmp_path, before_apply=cut_once)
+    try:
+        async with runtime.lifespan(None):
+            await await_until(lambda: "holding the message" in caplog.text, timeout=30)
+            await _set_connections(database_url, allowed=True)
+            await await_until(lambda: _count(runtime, 100), timeout=30, what="applied")
+            info = await js.consumer_info(EVENTS.name, "effects")
+    finally:
+        await _set_connections(database_url, allowed=True)
+    assert info.delivered.consumer_seq == 100, "the outage spent deliveries"
+    assert retries == []
+    assert (await js.stream_info("PEERLINE_DLQ")).state.messages == 0
+    await nc.close()
+
+
+async def _count(runtime, n: int) -> bool:
+    try:
+        return await effect_count(runtime) == n
+    except Exception:  # the database is still coming back
+        return False

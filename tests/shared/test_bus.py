@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import nats
 import pytest
-from faststream.nats import NatsBroker
 
 from shared import bus, cloudevents
 from shared.events import FeedbackSubmitted
@@ -35,21 +35,33 @@ async def test_a_subject_outside_every_stream_is_refused(nats_url):
     await nc.close()
 
 
-async def _run_consumer(nats_url, handler, max_deliver=3):
-    broker = NatsBroker(nats_url)
-    bus.subscribe(
-        broker,
+@contextlib.asynccontextmanager
+async def _consumer(nats_url, handler, max_deliver=3):
+    """A bus consumer applying `handler` to each message of every batch."""
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+
+    async def each(items: list[bus.Received]) -> None:
+        for item in items:
+            await handler(item.delivery)
+
+    consumer = bus.Consumer(
+        js=lambda: js,
         service="test",
         subject="ps.*.feedback.submitted",
         durable="test-feedback",
         stream=EVENTS,
-        handler=handler,
+        decode=lambda delivery: delivery,
+        handler=each,
         max_deliver=max_deliver,
     )
-    await broker.connect()
-    await provision(broker.config.connection_state.stream)
-    await broker.start()
-    return broker
+    consumer.start()
+    try:
+        yield js
+    finally:
+        await consumer.stop()
+        await nc.close()
 
 
 async def _publish_feedback(js) -> FeedbackSubmitted:
@@ -78,15 +90,12 @@ async def test_a_transient_error_is_retried_and_then_handled_once(nats_url, monk
             raise ConnectionError("database went away")
         handled.append(json.loads(delivery.data)["event_id"])
 
-    broker = await _run_consumer(nats_url, flaky)
-    nc = await nats.connect(nats_url)
-    event = await _publish_feedback(nc.jetstream())
-    await await_until(lambda: handled, what="handled")
-    assert handled == [str(event.event_id)]
-    assert calls == [1, 2]
-    assert await _dead_letters(nc.jetstream()) == []
-    await broker.stop()
-    await nc.close()
+    async with _consumer(nats_url, flaky) as js:
+        event = await _publish_feedback(js)
+        await await_until(lambda: handled, what="handled")
+        assert handled == [str(event.event_id)]
+        assert calls == [1, 2]
+        assert await _dead_letters(js) == []
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_stream_at_once(nats_url):
@@ -96,19 +105,15 @@ async def test_a_poison_message_goes_to_the_dead_letter_stream_at_once(nats_url)
         calls.append(delivery.num_delivered)
         raise bus.Poison("unknown schema")
 
-    broker = await _run_consumer(nats_url, strict)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await _publish_feedback(js)
-    dead = await await_until(lambda: _dead_letters(js), what="dead letter")
+    async with _consumer(nats_url, strict) as js:
+        await _publish_feedback(js)
+        dead = await await_until(lambda: _dead_letters(js), what="dead letter")
     assert calls == [1]
     headers = dead[0].headers
     assert headers["Peerline-Dlq-Reason"] == "poison: unknown schema"
     assert headers["Peerline-Dlq-Subject"] == "ps.A1.feedback.submitted"
     assert headers["Peerline-Dlq-Consumer"] == "test-feedback"
     assert dead[0].subject == "peerline.dlq.test.test-feedback"
-    await broker.stop()
-    await nc.close()
 
 
 async def test_a_message_that_always_fails_is_dead_lettered_after_max_deliver(
@@ -121,16 +126,12 @@ async def test_a_message_that_always_fails_is_dead_lettered_after_max_deliver(
         calls.append(delivery.num_delivered)
         raise RuntimeError("bug")
 
-    broker = await _run_consumer(nats_url, broken, max_deliver=3)
-    nc = await nats.connect(nats_url)
-    js = nc.jetstream()
-    await _publish_feedback(js)
-    dead = await await_until(lambda: _dead_letters(js), what="dead letter")
+    async with _consumer(nats_url, broken, max_deliver=3) as js:
+        await _publish_feedback(js)
+        dead = await await_until(lambda: _dead_letters(js), what="dead letter")
     assert calls == [1, 2, 3]
     assert dead[0].headers["Peerline-Dlq-Reason"] == "RuntimeError"
     assert dead[0].headers["Peerline-Dlq-Deliveries"] == "3"
-    await broker.stop()
-    await nc.close()
 
 
 def _delivery(event, subject=None, **header_changes) -> bus.Delivery:
@@ -155,3 +156,21 @@ def test_an_event_claiming_another_agency_than_its_subject_is_poison():
         bus.event_of(_delivery(event, subject="ps.B2.feedback.submitted"))
     with pytest.raises(bus.Poison):
         bus.event_of(_delivery(event, **{"ce-type": "peerline.feedback.submitted.v9"}))
+
+
+async def test_publish_many_counts_what_is_stored_in_order_up_to_the_first_failure(nats_url):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+    events = [FeedbackSubmitted(agency_id="A1", rating=r, would_recommend=True) for r in (1, 2)]
+    messages = [(e.subject, *cloudevents.encode(e, source="test")) for e in events]
+    stored, error = await bus.publish_many(js, messages, timeout=2)
+    assert (stored, error) == (2, None)
+    again = [*messages[:1], ("ps.A1.gossip.heard", b"{}", {}), *messages[1:]]
+    stored, error = await bus.publish_many(js, again, timeout=2)
+    assert stored == 1 and isinstance(error, LookupError)  # no stream stores that subject
+    assert (await js.stream_info(EVENTS.name)).state.messages == 2  # repeats deduplicated
+    await js.delete_stream(EVENTS.name)
+    stored, error = await bus.publish_many(js, messages, timeout=2)
+    assert stored == 0 and error is not None  # nothing confirmed, nothing counted
+    await nc.close()

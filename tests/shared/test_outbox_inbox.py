@@ -3,6 +3,7 @@ makes a redelivered event a no-op. Run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import nats
@@ -75,22 +76,50 @@ async def test_events_wait_in_the_outbox_while_the_bus_is_away(sessions, nats_se
     await nc.close()
 
 
+async def test_published_rows_are_purged_in_chunks_and_unpublished_ones_stay(sessions, nats_url):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await provision(js)
+    async with sessions() as session, session.begin():
+        for rating in (1, 2, 3, 4, 5):
+            outbox.add(
+                session,
+                FeedbackSubmitted(agency_id="A1", rating=rating, would_recommend=True),
+                source="test",
+            )
+    relay = outbox.Relay(sessions, lambda: js, keep_published=timedelta(0))
+    assert await relay.publish_pending() == 5
+    await relay.mark()
+    async with sessions() as session, session.begin():
+        outbox.add(
+            session,
+            FeedbackSubmitted(agency_id="A1", rating=1, would_recommend=False),
+            source="test",
+        )
+    await relay.purge(chunk=2)
+    async with sessions() as session:
+        left = (await session.scalars(select(outbox.OutboxRow.published_at))).all()
+    assert left == [None]
+    await nc.close()
+
+
 async def test_the_inbox_admits_an_event_id_once_per_consumer(sessions):
     async with sessions() as session, session.begin():
-        assert await inbox.first_time(session, "roster", "e-1")
-        assert not await inbox.first_time(session, "roster", "e-1")
-        assert await inbox.first_time(session, "metrics", "e-1")
+        assert await inbox.fresh(session, "roster", ["e-1", "e-2", "e-1"]) == {"e-1", "e-2"}
+        assert await inbox.fresh(session, "roster", ["e-1", "e-3"]) == {"e-3"}
+        assert await inbox.fresh(session, "metrics", ["e-1"]) == {"e-1"}
     async with sessions() as session, session.begin():
-        assert not await inbox.first_time(session, "roster", "e-1")
+        assert await inbox.fresh(session, "roster", ["e-1", "e-2", "e-3"]) == set()
+        assert await inbox.fresh(session, "roster", []) == set()
 
 
 async def test_an_inbox_mark_rolls_back_with_the_handlers_effect(sessions):
     with pytest.raises(RuntimeError):
         async with sessions() as session, session.begin():
-            assert await inbox.first_time(session, "roster", "e-2")
+            assert await inbox.fresh(session, "roster", ["e-2"]) == {"e-2"}
             raise RuntimeError("handler failed")
     async with sessions() as session, session.begin():
-        assert await inbox.first_time(session, "roster", "e-2")
+        assert await inbox.fresh(session, "roster", ["e-2"]) == {"e-2"}
 
 
 async def test_a_logged_database_error_carries_no_value_written(sessions):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,11 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.incidents.app import create_app
+from shared.service import ServiceRuntime
 from shared.settings import Settings
 from tests.conftest import JWT_SECRET
 from tests.support.server import ThreadedServer
-from tests.support.waiting import wait_until
+from tests.support.waiting import await_until, wait_until
 
 
 @dataclass
@@ -28,6 +30,19 @@ class RunningService:
     @property
     def runtime(self):
         return self.app.state.runtime
+
+
+@contextlib.asynccontextmanager
+async def on_the_bus(runtime: ServiceRuntime) -> AsyncIterator[ServiceRuntime]:
+    """A service's workers and bus consumers, without HTTP, until every consumer is
+    bound to its durable."""
+    async with runtime.lifespan(None):
+
+        async def ready() -> bool:
+            return all((await runtime.readiness()).values())
+
+        await await_until(ready, timeout=30, what=f"{runtime.name} on the bus")
+        yield runtime
 
 
 def _ready(url: str) -> bool:

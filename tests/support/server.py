@@ -1,5 +1,6 @@
-"""Serve an ASGI app over real HTTP from a thread, so tests (sync or async, hypothesis
-included) talk to it exactly as a CAD would."""
+"""Serve a service's app over real HTTP from a thread, so tests (sync or async,
+hypothesis included) talk to it exactly as a CAD would, through the same uvicorn
+options as the service process."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from peerline.natsd import free_port
+from shared.http_server import server_options
 
 
 class ThreadedServer:
@@ -18,9 +20,10 @@ class ThreadedServer:
         self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False
+        settings = app.state.runtime.settings.model_copy(
+            update={"host": "127.0.0.1", "port": self.port}
         )
+        config = uvicorn.Config(app, **server_options(settings), log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._error: BaseException | None = None
