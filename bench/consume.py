@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import nats
 import uvloop  # the services' event loop under uvicorn
 from nats.js.api import ConsumerConfig
@@ -35,6 +31,8 @@ from nats.js.errors import NotFoundError
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from scratch import scratch_database  # noqa: E402
 
 from peerline.natsd import NatsServer  # noqa: E402
 from shared import cloudevents  # noqa: E402
@@ -157,30 +155,6 @@ def report(args: argparse.Namespace, r: dict) -> None:
         print(f"{label:<52}{fmt.format(ours):>10}{fmt.format(base):>10}{ours / base:>8.2f}")
 
 
-@contextlib.contextmanager
-def scratch_database(url: str | None, workdir: Path) -> Iterator[str]:
-    """A SQLite file in `workdir`, or a new PostgreSQL database on the server of `url`,
-    dropped afterwards."""
-    if url is None:
-        yield f"sqlite+aiosqlite:///{workdir / 'effects.db'}"
-        return
-    name = f"peerline_bench_{secrets.token_hex(4)}"
-    admin = url.replace("postgresql+asyncpg", "postgresql")
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=20_000)
@@ -190,7 +164,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="peerline-bench-"))
     with (
         NatsServer(workdir / "nats") as server,
-        scratch_database(args.database_url, workdir) as database_url,
+        scratch_database(args.database_url, workdir, "effects") as database_url,
     ):
         result = uvloop.run(measure(args, server.url, database_url, workdir))
     report(args, result)

@@ -35,6 +35,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch import scratch_database  # noqa: E402
+
 from peerline.natsd import NatsServer, free_port  # noqa: E402
 from shared.streams import EVENTS, provision  # noqa: E402
 from shared.tokens import issue_token  # noqa: E402
@@ -183,16 +185,14 @@ async def fixed_rate(
     )
 
 
-def start_service(
-    workdir: Path, nats_url: str, port: int, database_url: str | None, workers: int = 1
-):
+def start_service(workdir: Path, nats_url: str, port: int, database_url: str, workers: int = 1):
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "PEERLINE_SERVICE": "incidents",
         "PEERLINE_NATS_URL": nats_url,
         "PEERLINE_DATA_DIR": str(workdir),
-        "PEERLINE_DATABASE_URL": database_url or f"sqlite+aiosqlite:///{workdir / 'incidents.db'}",
+        "PEERLINE_DATABASE_URL": database_url,
         "PEERLINE_PORT": str(port),
         "PEERLINE_JWT_SECRET": SECRET,
         "PEERLINE_WORKERS": str(workers),
@@ -305,9 +305,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="service processes")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="peerline-bench-"))
-    with NatsServer(workdir / "nats") as server:
+    with (
+        NatsServer(workdir / "nats") as server,
+        scratch_database(args.database_url, workdir, "incidents") as database_url,
+    ):
         port = free_port()
-        service = start_service(workdir, server.url, port, args.database_url, args.workers)
+        service = start_service(workdir, server.url, port, database_url, args.workers)
         try:
             result = asyncio.run(measure(args, server.url, port))
         finally:
