@@ -36,6 +36,7 @@ EXAMPLE_AGENCY = "CA0190000"
 # The HTTP services and where their app factory lives: a new service is one line.
 HTTP_SERVICES: dict[str, str] = {
     "incidents": "services.incidents.app:create_app",
+    "roster": "services.roster.app:create_app",
 }
 
 # The folders an export owns: a file there that the code no longer produces is deleted.

@@ -27,6 +27,7 @@ from peerline import stackfile
 from peerline.natsd import NatsServer
 from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
 from peerline.supervisor import Supervisor
+from shared.crypto import new_key
 from shared.settings import Settings
 from shared.streams import provision
 
@@ -35,18 +36,31 @@ STOP_TIMEOUT = 10.0
 EXAMPLE_AGENCY = "CA0190000"
 
 
+def _create_secret_file(path: Path, secret: str) -> str:
+    """Write `secret` to a new file readable by this user only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(secret + "\n")
+    return secret
+
+
 def ensure_secret(data_dir: Path) -> str:
     """The token signing secret: PEERLINE_JWT_SECRET, else `<data_dir>/jwt-secret`,
     created (readable by this user only) the first time."""
-    settings = Settings(data_dir=data_dir)
     try:
-        return settings.signing_secret()
+        return Settings(data_dir=data_dir).signing_secret()
     except RuntimeError:
-        secret = secrets.token_urlsafe(32)
-        fd = os.open(data_dir / "jwt-secret", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secret + "\n")
-        return secret
+        return _create_secret_file(data_dir / "jwt-secret", secrets.token_urlsafe(32))
+
+
+def ensure_field_key(data_dir: Path) -> None:
+    """The key that seals personal fields: PEERLINE_FIELD_KEY, else
+    `<data_dir>/field-key`, created (readable by this user only) the first time. The
+    services read the file themselves: the key is not put in their environment."""
+    try:
+        Settings(data_dir=data_dir).sealing_key()
+    except RuntimeError:
+        _create_secret_file(data_dir / "field-key", new_key())
 
 
 async def provision_streams(nats_url: str) -> None:
@@ -113,6 +127,7 @@ class Stack:
     def start(self) -> None:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         secret = ensure_secret(self.data_dir)
+        ensure_field_key(self.data_dir)
         self.nats.start()
         self.supervisor.watch("nats", self.nats)
         self.say(f"nats-server listening on {self.nats.url}", style="green")

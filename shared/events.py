@@ -1,4 +1,4 @@
-"""Every v1 event of CONTRACT.md as a pydantic model.
+"""Every v1 event of CONTRACT.md, and the roster's directory events, as pydantic models.
 
 Each model knows its subject (`ps.<agency_id>.<noun>.<verb>`) and its CloudEvents type
 (`peerline.<noun>.<verb>.v1`). Consumers ignore unknown fields so producers may add
@@ -10,7 +10,7 @@ echo input values.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, ClassVar
 
 from pydantic import (
@@ -35,6 +35,7 @@ from shared.vocab import (
     NotificationChannel,
     ResourceType,
     RetractionReason,
+    TrainingArea,
     UnfilledReason,
     Urgency,
 )
@@ -261,6 +262,90 @@ class NotificationFailed(_NotificationOutcome):
     verb: ClassVar[str] = "failed"
 
 
+class _RosterEvent(Event):
+    """A change to the roster's directories. Roster events carry ids, flags and codes
+    only: never a name, a contact detail, a unit or a rank, which stay in the roster's
+    database (names and contact details sealed)."""
+
+    noun: ClassVar[str] = "roster"
+
+
+class SupporterUpdated(_RosterEvent):
+    """A supporter was added to the roster, changed, or restored after removal."""
+
+    verb: ClassVar[str] = "supporter_updated"
+
+    supporter_id: SupporterId
+    personnel_id: PersonnelId
+    active: bool
+    certified_until: date | None = None
+    max_open_assignments: int = Field(ge=0)
+    accepts_cross_agency: bool
+
+
+class SupporterRemoved(_RosterEvent):
+    """A supporter left the roster; their personal details are erased."""
+
+    verb: ClassVar[str] = "supporter_removed"
+
+    supporter_id: SupporterId
+
+
+class TrainingUpdated(_RosterEvent):
+    """A supporter's training in one area was recorded or renewed."""
+
+    verb: ClassVar[str] = "training_updated"
+
+    supporter_id: SupporterId
+    area: TrainingArea
+    completed_on: date
+    expires_on: date
+
+
+class OfficerUpdated(_RosterEvent):
+    """An officer's unit, rank or supervisor was recorded or changed."""
+
+    verb: ClassVar[str] = "officer_updated"
+
+    personnel_id: PersonnelId
+
+
+class PreferencesUpdated(_RosterEvent):
+    """An officer's preferences changed. Only `opted_out` travels: other services must
+    honour an opt-out at once (PRODUCT rule 3); the other wishes concern matching alone."""
+
+    verb: ClassVar[str] = "preferences_updated"
+
+    personnel_id: PersonnelId
+    opted_out: bool
+
+
+class ResourceUpdated(_RosterEvent):
+    """A resource of the directory was added or changed. `agency_id` is the owning
+    agency, or for a region-wide resource the agency of the token that wrote it."""
+
+    verb: ClassVar[str] = "resource_updated"
+
+    resource_id: ResourceId
+    resource_type: ResourceType
+    region_wide: bool
+    crisis_line: bool
+    always_open: bool
+    active: bool
+
+
+class AgencySettingsUpdated(_RosterEvent):
+    """The agency's peer support settings changed; the full current settings."""
+
+    verb: ClassVar[str] = "settings_updated"
+
+    exclude_same_unit: bool
+    share_with_region: bool
+    use_regional_pool: bool
+    required_training: list[TrainingArea]
+    care_for_carers_after: int = Field(ge=1)
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     IntakeRejected,
     IncidentReported,
@@ -277,6 +362,13 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     FeedbackSubmitted,
     NotificationSent,
     NotificationFailed,
+    SupporterUpdated,
+    SupporterRemoved,
+    TrainingUpdated,
+    OfficerUpdated,
+    PreferencesUpdated,
+    ResourceUpdated,
+    AgencySettingsUpdated,
 )
 
 EVENTS_BY_TYPE: dict[str, type[Event]] = {cls.ce_type(): cls for cls in ALL_EVENTS}

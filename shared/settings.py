@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     jwt_issuer: str = "peerline"
     jwt_audience: str = "peerline"
 
+    field_key: str | None = Field(
+        default=None,
+        description="Key that seals personal fields at rest (`shared.crypto`): 32 random "
+        "bytes, URL-safe base64. Unset: the one `peerline up` wrote to data_dir.",
+    )
+
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1
@@ -107,4 +113,15 @@ class Settings(BaseSettings):
         raise RuntimeError(
             "No token secret: set PEERLINE_JWT_SECRET or run `peerline up` once to create "
             f"{secret_file}"
+        )
+
+    def sealing_key(self) -> str:
+        """The field key: from the environment, else the one `peerline up` wrote."""
+        if self.field_key:
+            return self.field_key
+        key_file = self.data_dir / "field-key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        raise RuntimeError(
+            f"No field key: set PEERLINE_FIELD_KEY or run `peerline up` once to create {key_file}"
         )

@@ -64,6 +64,7 @@ EVENTS = StreamSpec(
         "ps.*.referral.*",
         "ps.*.feedback.*",
         "ps.*.notification.*",
+        "ps.*.roster.*",
     ),
     # Care events name officers: they leave the bus with the care window (PRODUCT rule 8).
     max_age=90 * DAY,

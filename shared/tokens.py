@@ -30,6 +30,9 @@ class Role(enum.StrEnum):
     LEADERSHIP = "leadership"
     REGIONAL = "regional"
     OPS = "ops"
+    # An officer served by the program, `sub` their personnel_id: their own preferences
+    # and nothing else (decision 15).
+    OFFICER = "officer"
 
 
 @dataclass(frozen=True)

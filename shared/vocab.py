@@ -110,3 +110,13 @@ class NotificationChannel(enum.StrEnum):
     SMS = "sms"
     CHAT = "chat"
     WEBHOOK = "webhook"
+
+
+class TrainingArea(enum.StrEnum):
+    """The areas a peer supporter is trained in, each with its own expiry."""
+
+    ACTIVE_LISTENING = "active_listening"
+    PTSD_DEPRESSION_ANXIETY_SUICIDE = "ptsd_depression_anxiety_suicide"
+    CRISIS_DEESCALATION = "crisis_deescalation"
+    CONFIDENTIALITY_AND_LAW = "confidentiality_and_law"
+    SELF_CARE = "self_care"

@@ -36,6 +36,13 @@ CONTRACT = {
     "FeedbackSubmitted": "ps.A1.feedback.submitted",
     "NotificationSent": "ps.A1.notification.sent",
     "NotificationFailed": "ps.A1.notification.failed",
+    "SupporterUpdated": "ps.A1.roster.supporter_updated",
+    "SupporterRemoved": "ps.A1.roster.supporter_removed",
+    "TrainingUpdated": "ps.A1.roster.training_updated",
+    "OfficerUpdated": "ps.A1.roster.officer_updated",
+    "PreferencesUpdated": "ps.A1.roster.preferences_updated",
+    "ResourceUpdated": "ps.A1.roster.resource_updated",
+    "AgencySettingsUpdated": "ps.A1.roster.settings_updated",
 }
 
 

@@ -1,4 +1,4 @@
-"""The incidents service as a fixture: real port, real NATS server, real database."""
+"""Services as fixtures: real port, real NATS server, real database."""
 
 from __future__ import annotations
 
@@ -13,11 +13,15 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.incidents.app import create_app
+from services.roster.app import create_app as create_roster_app
+from shared.crypto import new_key
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 from tests.conftest import JWT_SECRET
 from tests.support.server import ThreadedServer
 from tests.support.waiting import await_until, wait_until
+
+FIELD_KEY = new_key()
 
 
 @dataclass
@@ -62,12 +66,36 @@ def incidents_settings(nats_url: str, database_url: str, data_dir: Path) -> Sett
     )
 
 
+def roster_settings(nats_url: str, database_url: str, data_dir: Path) -> Settings:
+    return Settings(
+        service="roster",
+        nats_url=nats_url,
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        field_key=FIELD_KEY,
+        data_dir=data_dir,
+    )
+
+
+def _serve(app: FastAPI, spans: InMemorySpanExporter, nats_url: str) -> Iterator[RunningService]:
+    server = ThreadedServer(app).start()
+    name = app.state.runtime.name
+    wait_until(lambda: _ready(server.url), timeout=30, what=f"{name} ready")
+    yield RunningService(server.url, app, spans, nats_url)
+    server.stop()
+
+
 @pytest.fixture
 def incidents(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     """The incidents service on a real port, a real NATS server and a real database."""
     spans = InMemorySpanExporter()
     app = create_app(incidents_settings(nats_url, database_url, tmp_path / "data"), exporter=spans)
-    server = ThreadedServer(app).start()
-    wait_until(lambda: _ready(server.url), timeout=30, what="incidents ready")
-    yield RunningService(server.url, app, spans, nats_url)
-    server.stop()
+    yield from _serve(app, spans, nats_url)
+
+
+@pytest.fixture
+def roster(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
+    """The roster service on a real port, a real NATS server and a real database."""
+    spans = InMemorySpanExporter()
+    settings = roster_settings(nats_url, database_url, tmp_path / "data")
+    yield from _serve(create_roster_app(settings, exporter=spans), spans, nats_url)

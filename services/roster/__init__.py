@@ -1,0 +1,7 @@
+"""Roster: the program's directories, kept by coordinators.
+
+Peer supporters (with their training, availability and sealed contact details),
+officers (unit, rank, supervisor), officers' own preferences, the resource directory
+and each agency's settings. Publishes changes as `ps.<agency>.roster.*` events that
+carry no personal details, and loads the roster as `domain` values for matching.
+"""

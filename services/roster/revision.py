@@ -1,0 +1,37 @@
+"""The directories' revision: a counter raised in the same transaction as every change
+to supporters, training, officers, preferences, resources or settings, so a process
+can tell with one cheap read that its matching index is stale."""
+
+from __future__ import annotations
+
+from sqlalchemy import Integer, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared import outbox
+from shared.db import Base
+from shared.events import Event
+
+
+class RevisionRow(Base):
+    __tablename__ = "roster_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+
+async def current(session: AsyncSession) -> int:
+    return await session.scalar(select(RevisionRow.revision).where(RevisionRow.id == 1)) or 0
+
+
+async def changed(session: AsyncSession, event: Event, *, source: str) -> None:
+    """Record a change of the directories: its event in the outbox, and a new revision."""
+    outbox.add(session, event, source=source)
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(RevisionRow)
+        .values(id=1, revision=1)
+        .on_conflict_do_update(index_elements=["id"], set_={"revision": RevisionRow.revision + 1})
+    )

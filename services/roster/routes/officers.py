@@ -1,0 +1,234 @@
+"""Officers as coordinators keep them (unit, rank, supervisor), and officers' own
+preferences.
+
+Officers are keyed by the caller's agency and their `personnel_id`, unique only within
+the agency. Preferences belong to the officer: they set them themself (role `officer`,
+`sub` their personnel_id; or role `supporter`, for the officer their supporter record
+names, since supporters are officers too), or a coordinator of their agency does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import audit
+from shared.auth import Principal, Role, require_role
+from shared.events import OfficerUpdated, PreferencesUpdated
+from shared.ids import AgencyId, PersonnelId
+from shared.problems import Problem
+
+from .. import revision
+from ..fields import Body, Code, Label, Languages
+from ..http import (
+    AGENCY_FIELD,
+    PROBLEMS,
+    AgencyQuery,
+    Coordinator,
+    Runtime,
+    invalid,
+    own_agency,
+)
+from ..store import OfficerRow, PreferencesRow, SupporterRow
+
+router = APIRouter(prefix="/v1", tags=["officers"])
+
+PersonnelIdPath = Annotated[PersonnelId, Path(description="The agency's id for the officer")]
+# Who may touch preferences at all; `_ensure_acts_for` then decides for which officer.
+Person = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.SUPPORTER, Role.COORDINATOR))]
+
+
+class OfficerRecord(Body):
+    agency_id: AgencyId | None = Field(default=None, description=AGENCY_FIELD)
+    unit: Label | None = None
+    rank: Label | None = None
+    supervisor_id: PersonnelId | None = Field(
+        default=None, description="The supervisor's personnel_id."
+    )
+
+
+class OfficerView(BaseModel):
+    agency_id: AgencyId
+    personnel_id: PersonnelId
+    unit: str | None
+    rank: str | None
+    supervisor_id: PersonnelId | None
+    updated_at: datetime
+
+
+class PreferencesRecord(Body):
+    agency_id: AgencyId | None = Field(default=None, description=AGENCY_FIELD)
+    preferred_gender: Code | None = None
+    languages: Languages = Field(default_factory=list)
+    outside_agency: bool = Field(default=False, description="A peer from another agency.")
+    opted_out: bool = Field(default=False, description="No offers of support at all.")
+
+
+PREFERENCES = {"preferred_gender", "languages", "outside_agency", "opted_out"}
+
+
+class PreferencesView(BaseModel):
+    agency_id: AgencyId
+    personnel_id: PersonnelId
+    preferred_gender: str | None
+    languages: list[str]
+    outside_agency: bool
+    opted_out: bool
+    updated_at: datetime | None = Field(description="Null: never set, the defaults apply.")
+
+
+def _officer_view(row: OfficerRow) -> OfficerView:
+    return OfficerView(
+        agency_id=row.agency_id,
+        personnel_id=row.personnel_id,
+        unit=row.unit,
+        rank=row.rank,
+        supervisor_id=row.supervisor_id,
+        updated_at=row.updated_at,
+    )
+
+
+@router.put(
+    "/officers/{personnel_id}",
+    response_model=OfficerView,
+    responses={**PROBLEMS, 201: {"model": OfficerView, "description": "Created"}},
+    summary="Create or replace an officer's unit, rank and supervisor (publishes "
+    "OfficerUpdated when they change)",
+)
+async def put_officer(
+    personnel_id: PersonnelIdPath,
+    body: OfficerRecord,
+    caller: Coordinator,
+    rt: Runtime,
+    response: Response,
+) -> OfficerView:
+    agency = own_agency(caller, body.agency_id)
+    if body.supervisor_id == personnel_id:
+        raise invalid("supervisor_id", "an officer is not their own supervisor")
+    wanted = {"unit": body.unit, "rank": body.rank, "supervisor_id": body.supervisor_id}
+    async with rt.sessions() as session:
+        row = await session.get(OfficerRow, (agency, personnel_id))
+        if row is None:
+            row = OfficerRow(agency_id=agency, personnel_id=personnel_id)
+            session.add(row)
+            response.status_code = 201
+        elif all(getattr(row, name) == value for name, value in wanted.items()):
+            return _officer_view(row)
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        row.updated_at = datetime.now(UTC)
+        await revision.changed(
+            session,
+            OfficerUpdated(agency_id=agency, personnel_id=personnel_id),
+            source=rt.source,
+        )
+        await rt.commit(session)
+    return _officer_view(row)
+
+
+@router.get(
+    "/officers/{personnel_id}",
+    response_model=OfficerView,
+    responses=PROBLEMS,
+    summary="An officer of the agency (the read is audited)",
+)
+async def get_officer(
+    personnel_id: PersonnelIdPath, caller: Coordinator, rt: Runtime, agency_id: AgencyQuery = None
+) -> OfficerView:
+    agency = own_agency(caller, agency_id)
+    async with rt.sessions() as session:
+        row = await session.get(OfficerRow, (agency, personnel_id))
+        if row is None:
+            raise Problem(404, "Not Found", "No officer of the agency has this personnel_id.")
+        audit.record_read(session, caller, "officer", personnel_id)
+        await session.commit()
+    return _officer_view(row)
+
+
+async def _ensure_acts_for(session: AsyncSession, caller: Principal, personnel_id: str) -> None:
+    """403 unless the caller is a coordinator (of the agency: the key is the caller's
+    agency) or the officer themself."""
+    if caller.role is Role.COORDINATOR:
+        return
+    if caller.role is Role.OFFICER and caller.sub == personnel_id:
+        return
+    if caller.role is Role.SUPPORTER:
+        supporter = await session.get(SupporterRow, caller.sub)
+        if (
+            supporter is not None
+            and supporter.agency_id == caller.agency
+            and supporter.removed_at is None
+            and supporter.personnel_id == personnel_id
+        ):
+            return
+    raise Problem(403, "Forbidden", "Only the officer themself or a coordinator may do this.")
+
+
+def _preferences_view(
+    agency: str, personnel_id: str, row: PreferencesRow | None
+) -> PreferencesView:
+    """The stored preferences, or the defaults if the officer never set any."""
+    if row is None:
+        values, updated_at = PreferencesRecord().model_dump(include=PREFERENCES), None
+    else:
+        values = {name: getattr(row, name) for name in PREFERENCES}
+        updated_at = row.updated_at
+    return PreferencesView(
+        agency_id=agency, personnel_id=personnel_id, updated_at=updated_at, **values
+    )
+
+
+@router.put(
+    "/officers/{personnel_id}/preferences",
+    response_model=PreferencesView,
+    responses=PROBLEMS,
+    summary="Set an officer's preferences (the officer, or a coordinator); publishes "
+    "PreferencesUpdated when they change",
+)
+async def put_preferences(
+    personnel_id: PersonnelIdPath, body: PreferencesRecord, caller: Person, rt: Runtime
+) -> PreferencesView:
+    agency = own_agency(caller, body.agency_id)
+    wanted = body.model_dump(include=PREFERENCES)
+    async with rt.sessions() as session:
+        await _ensure_acts_for(session, caller, personnel_id)
+        row = await session.get(PreferencesRow, (agency, personnel_id))
+        if row is None:
+            row = PreferencesRow(agency_id=agency, personnel_id=personnel_id)
+            session.add(row)
+        elif all(getattr(row, name) == value for name, value in wanted.items()):
+            return _preferences_view(agency, personnel_id, row)
+        for name, value in wanted.items():
+            setattr(row, name, value)
+        row.updated_at = datetime.now(UTC)
+        await revision.changed(
+            session,
+            PreferencesUpdated(
+                agency_id=agency, personnel_id=personnel_id, opted_out=body.opted_out
+            ),
+            source=rt.source,
+        )
+        await rt.commit(session)
+    return _preferences_view(agency, personnel_id, row)
+
+
+@router.get(
+    "/officers/{personnel_id}/preferences",
+    response_model=PreferencesView,
+    responses=PROBLEMS,
+    summary="An officer's preferences (the officer, or a coordinator; the read is audited)",
+)
+async def get_preferences(
+    personnel_id: PersonnelIdPath, caller: Person, rt: Runtime, agency_id: AgencyQuery = None
+) -> PreferencesView:
+    agency = own_agency(caller, agency_id)
+    async with rt.sessions() as session:
+        await _ensure_acts_for(session, caller, personnel_id)
+        row = await session.get(PreferencesRow, (agency, personnel_id))
+        audit.record_read(session, caller, "preferences", personnel_id)
+        await session.commit()
+    return _preferences_view(agency, personnel_id, row)

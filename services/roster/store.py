@@ -1,0 +1,274 @@
+"""The roster service's tables, and the roster loaded as `domain` values for matching.
+
+A supporter's name and contact details are one sealed value (`personal`); what
+matching and the coordinators' lists filter on stays in clear columns, and the rest of
+the profile (rank, unit, languages, availability, ...) is one JSON document. A removed
+supporter keeps a row with ids only, so assignments that name them still resolve.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, time
+from typing import NamedTuple
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    Select,
+    String,
+    select,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, UtcDateTime
+from shared.vocab import Category
+
+from .domain import (
+    AgencySettings,
+    Availability,
+    Officer,
+    Period,
+    Preferences,
+    Supporter,
+    TrainingArea,
+    Weekday,
+    WeeklyWindow,
+)
+
+# Rows per statement while loading the whole roster: on SQLite a statement holds the
+# event loop, so 100,000 officers are read in steps that let requests in between.
+CHUNK = 2_000
+
+
+class SupporterRow(Base):
+    __tablename__ = "supporters"
+
+    supporter_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)
+    personnel_id: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(Boolean)
+    certified_until: Mapped[date | None] = mapped_column(Date, default=None)
+    max_open_assignments: Mapped[int] = mapped_column(Integer)
+    accepts_cross_agency: Mapped[bool] = mapped_column(Boolean)
+    # rank, unit, gender, languages, background, specialties, availability
+    profile: Mapped[dict] = mapped_column(JSON)
+    # display name and contact, sealed (`personal.Sealer`); None once removed
+    personal: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class TrainingRow(Base):
+    __tablename__ = "supporter_training"
+
+    supporter_id: Mapped[str] = mapped_column(
+        String(128), ForeignKey("supporters.supporter_id"), primary_key=True
+    )
+    area: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class OfficerRow(Base):
+    __tablename__ = "officers"
+
+    agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    personnel_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    unit: Mapped[str | None] = mapped_column(String(64), default=None)
+    rank: Mapped[str | None] = mapped_column(String(64), default=None)
+    supervisor_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PreferencesRow(Base):
+    __tablename__ = "officer_preferences"
+
+    agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    personnel_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    preferred_gender: Mapped[str | None] = mapped_column(String(64), default=None)
+    languages: Mapped[list] = mapped_column(JSON)
+    outside_agency: Mapped[bool] = mapped_column(Boolean)
+    opted_out: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ResourceRow(Base):
+    __tablename__ = "resources"
+
+    resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # None: a region-wide resource
+    agency_id: Mapped[str | None] = mapped_column(String(32), index=True, default=None)
+    name: Mapped[str] = mapped_column(String(200))
+    resource_type: Mapped[str] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), default=None)
+    url: Mapped[str | None] = mapped_column(String(2048), default=None)
+    crisis_line: Mapped[bool] = mapped_column(Boolean)
+    always_open: Mapped[bool] = mapped_column(Boolean)
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AgencySettingsRow(Base):
+    __tablename__ = "agency_settings"
+
+    agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    exclude_same_unit: Mapped[bool] = mapped_column(Boolean)
+    share_with_region: Mapped[bool] = mapped_column(Boolean)
+    use_regional_pool: Mapped[bool] = mapped_column(Boolean)
+    required_training: Mapped[list] = mapped_column(JSON)
+    care_for_carers_after: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    def settings(self) -> AgencySettings:
+        return AgencySettings(
+            agency_id=self.agency_id,
+            exclude_same_unit=self.exclude_same_unit,
+            share_with_region=self.share_with_region,
+            use_regional_pool=self.use_regional_pool,
+            required_training=frozenset(TrainingArea(a) for a in self.required_training),
+            care_for_carers_after=self.care_for_carers_after,
+        )
+
+
+async def agency_settings(session: AsyncSession, agency_id: str) -> AgencySettings:
+    """The agency's settings, or the defaults if its coordinator never set any."""
+    row = await session.get(AgencySettingsRow, agency_id)
+    return row.settings() if row is not None else AgencySettings(agency_id=agency_id)
+
+
+class IndexInputs(NamedTuple):
+    """Everything matching decides with, as `domain` values."""
+
+    supporters: list[Supporter]
+    officers: list[Officer]
+    preferences: dict[tuple[str, str], Preferences]  # by (agency_id, personnel_id)
+    settings: dict[str, AgencySettings]  # by agency_id, defaults where none are stored
+
+
+async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = None) -> IndexInputs:
+    """The roster of `agencies` (None: the whole region) for matching.
+
+    Removed supporters are left out; inactive ones are kept (matching decides on
+    `active`). `open_assignments` is 0: the roster does not count assignments. Every
+    agency asked for, or (for the whole region) every agency with any roster record,
+    has settings. Contact details are never opened.
+    """
+
+    def scoped(stmt: Select, column) -> Select:
+        return stmt if agencies is None else stmt.where(column.in_(agencies))
+
+    training: dict[str, dict[TrainingArea, date]] = {}
+    query = scoped(select(TrainingRow), TrainingRow.agency_id)
+    async for row in _chunks(session, query, TrainingRow.supporter_id, TrainingRow.area):
+        training.setdefault(row.supporter_id, {})[TrainingArea(row.area)] = row.expires_on
+
+    query = scoped(select(SupporterRow), SupporterRow.agency_id).where(
+        SupporterRow.removed_at.is_(None)
+    )
+    supporters = [
+        _supporter(row, training.get(row.supporter_id, {}))
+        async for row in _chunks(session, query, SupporterRow.supporter_id)
+    ]
+
+    query = scoped(select(OfficerRow), OfficerRow.agency_id)
+    officers = [
+        Officer(
+            agency_id=row.agency_id,
+            personnel_id=row.personnel_id,
+            unit=row.unit,
+            rank=row.rank,
+            supervisor_id=row.supervisor_id,
+        )
+        async for row in _chunks(session, query, OfficerRow.agency_id, OfficerRow.personnel_id)
+    ]
+
+    query = scoped(select(PreferencesRow), PreferencesRow.agency_id)
+    preferences = {
+        (row.agency_id, row.personnel_id): Preferences(
+            preferred_gender=row.preferred_gender,
+            languages=frozenset(row.languages),
+            outside_agency=row.outside_agency,
+            opted_out=row.opted_out,
+        )
+        async for row in _chunks(
+            session, query, PreferencesRow.agency_id, PreferencesRow.personnel_id
+        )
+    }
+
+    query = scoped(select(AgencySettingsRow), AgencySettingsRow.agency_id)
+    settings = {row.agency_id: row.settings() for row in (await session.scalars(query))}
+    seen = (
+        agencies
+        if agencies is not None
+        else {s.agency_id for s in supporters}
+        | {o.agency_id for o in officers}
+        | {agency for agency, _ in preferences}
+    )
+    for agency in seen - settings.keys():
+        settings[agency] = AgencySettings(agency_id=agency)
+    return IndexInputs(supporters, officers, preferences, settings)
+
+
+async def _chunks(session: AsyncSession, query: Select, *keys) -> AsyncIterator:
+    """The entities `query` selects, in key order, `CHUNK` rows per statement."""
+    last: tuple | None = None
+    while True:
+        page = query.order_by(*keys).limit(CHUNK)
+        if last is not None:
+            page = page.where(tuple_(*keys) > tuple_(*last))
+        rows = (await session.scalars(page)).all()
+        for row in rows:
+            yield row
+        if len(rows) < CHUNK:
+            return
+        last = tuple(getattr(rows[-1], key.key) for key in keys)
+
+
+def _supporter(row: SupporterRow, training: dict[TrainingArea, date]) -> Supporter:
+    profile = row.profile
+    return Supporter(
+        supporter_id=row.supporter_id,
+        agency_id=row.agency_id,
+        personnel_id=row.personnel_id,
+        active=row.active,
+        certified_until=row.certified_until,
+        training=training,
+        max_open_assignments=row.max_open_assignments,
+        accepts_cross_agency=row.accepts_cross_agency,
+        gender=profile.get("gender"),
+        languages=frozenset(profile["languages"]),
+        background=frozenset(profile["background"]),
+        specialties=frozenset(Category(c) for c in profile["specialties"]),
+        rank=profile.get("rank"),
+        unit=profile.get("unit"),
+        availability=_availability(profile["availability"]),
+    )
+
+
+def _availability(stored: dict) -> Availability:
+    def periods(key: str) -> tuple[Period, ...]:
+        return tuple(
+            Period(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]))
+            for p in stored[key]
+        )
+
+    return Availability(
+        timezone=stored["timezone"],
+        weekly=tuple(
+            WeeklyWindow(
+                Weekday(w["day"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"])
+            )
+            for w in stored["weekly"]
+        ),
+        on_call=periods("on_call"),
+        leave=periods("leave"),
+    )

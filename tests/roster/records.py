@@ -1,0 +1,58 @@
+"""Request bodies and look-ups the roster tests share."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from shared.audit import AuditRow
+from shared.db import create_engine, sessionmaker
+
+EMAIL = "alex.rivera@example.org"
+PHONE = "+1 555 0100 777"
+URL = "json://notify.example.org:8443/pso-hook"
+NAME = "Alex Rivera"
+
+
+def supporter(agency: str, personnel_id: str = "PSO-7", **overrides) -> dict:
+    body = {
+        "agency_id": agency,
+        "personnel_id": personnel_id,
+        "display_name": NAME,
+        "contact": {"email": EMAIL, "phone": PHONE, "url": URL},
+        "rank": "Sergeant",
+        "unit": "Patrol North",
+        "gender": "female",
+        "languages": ["es", "en"],
+        "background": ["military"],
+        "specialties": ["officer_involved_shooting"],
+        "certified_until": "2030-06-30",
+        "active": True,
+        "max_open_assignments": 3,
+        "accepts_cross_agency": True,
+        "availability": {
+            "timezone": "America/Chicago",
+            "weekly": [{"day": "mon", "start": "08:00", "end": "18:00"}],
+            "on_call": [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}],
+            "leave": [],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+async def database_rows(service, model) -> list:
+    """Every row of `model` in the service's database, read through an engine of the
+    test's own event loop."""
+    url = service.runtime.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return list((await session.scalars(select(model))).all())
+    finally:
+        await engine.dispose()
+
+
+async def audited(service) -> list[tuple[str, str, str]]:
+    """The audit log as (actor, object_type, object_id), oldest first."""
+    rows = await database_rows(service, AuditRow)
+    return [(r.actor, r.object_type, r.object_id) for r in sorted(rows, key=lambda r: r.id)]

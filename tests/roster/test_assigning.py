@@ -1,0 +1,149 @@
+"""Incidents on the bus become assignments: every involved officer gets the right peer,
+or the coordinator learns at once why nobody fits. Real HTTP for the roster, real NATS
+for the incident events, both databases."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import nats
+
+from shared import bus, cloudevents
+from shared.events import (
+    AssignmentUnfilled,
+    Event,
+    IncidentReported,
+    IncidentRetracted,
+    IncidentUpdated,
+    Involved,
+    PeerAssigned,
+)
+from shared.streams import EVENTS
+from shared.tokens import Role
+from shared.vocab import Category, InvolvedRole, RetractionReason, TrainingArea, UnfilledReason
+from tests.conftest import bearer
+from tests.roster.records import supporter
+from tests.support.bus import EventLog
+
+ALWAYS = {"timezone": "UTC", "weekly": [], "on_call": [], "leave": []}
+
+
+async def add_supporter(client, agency: str, supporter_id: str, personnel_id: str, **fields):
+    body = supporter(agency, personnel_id, availability=ALWAYS, **fields)
+    assert (await client.put(f"/v1/supporters/{supporter_id}", json=body)).status_code in (200, 201)
+    today = datetime.now(UTC).date()
+    for area in TrainingArea:
+        record = {
+            "completed_on": str(today - timedelta(days=30)),
+            "expires_on": str(today + timedelta(days=365)),
+        }
+        answer = await client.put(f"/v1/supporters/{supporter_id}/training/{area}", json=record)
+        assert answer.status_code in (200, 201), answer.text
+
+
+def reported(agency: str, *officers: tuple[str, InvolvedRole]) -> IncidentReported:
+    return IncidentReported(
+        agency_id=agency,
+        occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        incident_id=uuid.uuid4(),
+        external_id=f"CAD-{uuid.uuid4().hex[:8]}",
+        category=Category.OFFICER_INVOLVED_SHOOTING,
+        involved=[Involved(personnel_id=p, role=r) for p, r in officers],
+    )
+
+
+async def publish(nats_url: str, *events: Event) -> None:
+    nc = await nats.connect(nats_url)
+    try:
+        for event in events:
+            payload, headers = cloudevents.encode(event, source="peerline/incidents")
+            await bus.publish_raw(nc.jetstream(), event.subject, payload, headers, timeout=5)
+    finally:
+        await nc.close()
+
+
+def coordinator(roster, agency: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=roster.url, headers=bearer(agency, Role.COORDINATOR))
+
+
+async def test_every_involved_officer_gets_a_peer_never_one_involved(roster, agency):
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1")
+        await add_supporter(client, agency, "S-B", "PSO-2")
+    incident = reported(
+        agency,
+        ("B100", InvolvedRole.PRIMARY),
+        ("B200", InvolvedRole.WITNESS),
+        ("PSO-2", InvolvedRole.ASSISTING),  # a supporter, involved: served, never serving
+    )
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, incident)
+        assigned = await log.wait_for(PeerAssigned, count=3)
+    assert {a.personnel_id for a in assigned} == {"B100", "B200", "PSO-2"}
+    assert {a.supporter_id for a in assigned} == {"S-A"}
+    assert all(a.incident_id == incident.incident_id for a in assigned)
+    assert all(a.reasons for a in assigned)
+    assert not log.of_type(AssignmentUnfilled)
+
+
+async def test_an_update_assigns_only_the_officers_it_adds(roster, agency):
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1")
+    incident = reported(agency, ("B100", InvolvedRole.PRIMARY))
+    update = IncidentUpdated(
+        agency_id=agency,
+        occurred_at=incident.occurred_at,
+        incident_id=incident.incident_id,
+        category=incident.category,
+        involved=[*incident.involved, Involved(personnel_id="B300", role=InvolvedRole.ASSISTING)],
+    )
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, incident, update)
+        assigned = await log.wait_for(PeerAssigned, count=2)
+        again = incident.model_copy(update={"event_id": uuid.uuid4()})  # a replay
+        await publish(roster.nats_url, again)
+        sentinel = reported(agency, ("B900", InvolvedRole.PRIMARY))
+        await publish(roster.nats_url, sentinel)  # applied after the replay
+        await log.wait_for(PeerAssigned, count=3)
+    assert [a.personnel_id for a in log.of_type(PeerAssigned)] == ["B100", "B300", "B900"]
+    assert len({a.assignment_id for a in assigned}) == 2
+
+
+async def test_a_full_supporter_leaves_the_officer_unfilled_until_a_retraction_frees_them(
+    roster, agency
+):
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1", max_open_assignments=1)
+    first = reported(agency, ("B1", InvolvedRole.PRIMARY))
+    second = reported(agency, ("B2", InvolvedRole.PRIMARY))
+    retraction = IncidentRetracted(
+        agency_id=agency, incident_id=first.incident_id, reason=RetractionReason.ENTERED_IN_ERROR
+    )
+    third = reported(agency, ("B3", InvolvedRole.PRIMARY))
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, first, second, retraction, third)
+        await log.wait_for(PeerAssigned, count=2)
+        [unfilled] = await log.wait_for(AssignmentUnfilled)
+    assert [(a.personnel_id, a.supporter_id) for a in log.of_type(PeerAssigned)] == [
+        ("B1", "S-A"),
+        ("B3", "S-A"),
+    ]
+    assert (unfilled.personnel_id, unfilled.reason) == ("B2", UnfilledReason.NONE_AVAILABLE)
+
+
+async def test_an_officer_who_opted_out_gets_no_assignment_and_no_event(roster, agency):
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1")
+        answer = await client.put("/v1/officers/B100/preferences", json={"opted_out": True})
+        assert answer.status_code in (200, 201), answer.text
+    incident = reported(agency, ("B100", InvolvedRole.PRIMARY), ("B200", InvolvedRole.WITNESS))
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, incident)
+        [assigned] = await log.wait_for(PeerAssigned)
+        sentinel = reported(agency, ("B900", InvolvedRole.PRIMARY))
+        await publish(roster.nats_url, sentinel)
+        await log.wait_for(PeerAssigned, count=2)
+    assert assigned.personnel_id == "B200"
+    assert all(e.personnel_id != "B100" for e in log.events)

@@ -1,0 +1,94 @@
+"""Supporters' names and contact details are sealed at rest: unreadable in the database
+file, readable through the API by the agency's coordinator."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from peerline.up import ensure_field_key
+from services.roster.store import SupporterRow
+from shared.crypto import FieldCipher, SealError
+from shared.settings import Settings
+from shared.tokens import Role
+from tests.conftest import bearer
+from tests.roster.records import EMAIL, NAME, PHONE, URL, database_rows, supporter
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRETS = (EMAIL, PHONE, URL, NAME)
+
+
+def database_bytes(database_url: str) -> bytes:
+    """The SQLite file and its write-ahead log, where fresh pages wait for a checkpoint."""
+    path = Path(database_url.removeprefix("sqlite+aiosqlite:///"))
+    return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_contact_details_never_reach_the_database_file(roster, agency, database_url):
+    headers = bearer(agency, Role.COORDINATOR)
+    async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
+        put = await client.put("/v1/supporters/S-1", json=supporter(agency, "PSO-4711"))
+        read = await client.get("/v1/supporters/S-1")
+        listed = await client.get("/v1/supporters")
+    assert put.status_code == 201
+    assert read.json()["contact"] == {"email": EMAIL, "phone": PHONE, "url": URL}
+    assert read.json()["display_name"] == listed.json()[0]["display_name"] == NAME
+    stored = database_bytes(database_url)
+    assert b"PSO-4711" in stored  # the right file: ids are kept in clear
+    for secret in SECRETS:
+        assert secret.encode() not in stored, secret
+
+
+async def test_a_sealed_value_opens_only_for_its_own_supporter(roster, agency):
+    headers = bearer(agency, Role.COORDINATOR)
+    async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
+        await client.put("/v1/supporters/S-1", json=supporter(agency, "P1"))
+        await client.put("/v1/supporters/S-2", json=supporter(agency, "P2"))
+    rows = {row.supporter_id: row for row in await database_rows(roster, SupporterRow)}
+    sealer = roster.app.state.sealer
+    assert sealer.open("S-1", rows["S-1"].personal).contact.email == EMAIL
+    with pytest.raises(SealError):
+        sealer.open("S-2", rows["S-1"].personal)  # swapped into another row: refused
+
+
+async def test_removing_a_supporter_erases_the_sealed_details(roster, agency):
+    headers = bearer(agency, Role.COORDINATOR)
+    async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
+        await client.put("/v1/supporters/S-1", json=supporter(agency))
+        await client.delete("/v1/supporters/S-1")
+    [row] = await database_rows(roster, SupporterRow)
+    assert (row.personal, row.profile, row.personnel_id) == (None, {}, "PSO-7")
+    assert row.removed_at is not None
+
+
+def test_peerline_up_creates_the_field_key_once_for_this_user_only(tmp_path, monkeypatch):
+    monkeypatch.delenv("PEERLINE_FIELD_KEY", raising=False)
+    ensure_field_key(tmp_path)
+    key_file = tmp_path / "field-key"
+    first = key_file.read_text()
+    ensure_field_key(tmp_path)
+    assert key_file.read_text() == first
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    FieldCipher(Settings(data_dir=tmp_path).sealing_key())  # a usable key
+
+
+def test_the_roster_refuses_to_start_without_a_field_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
+    env |= {"PEERLINE_DATA_DIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "services.roster"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "PEERLINE_FIELD_KEY" in result.stderr
