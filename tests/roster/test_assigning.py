@@ -5,11 +5,13 @@ for the incident events, both databases."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import nats
 
+from services.roster.app import create_app
 from shared import bus, cloudevents
 from shared.events import (
     AssignmentUnfilled,
@@ -26,6 +28,7 @@ from shared.vocab import Category, InvolvedRole, RetractionReason, TrainingArea,
 from tests.conftest import bearer
 from tests.roster.records import supporter
 from tests.support.bus import EventLog
+from tests.support.running import on_the_bus, roster_settings
 
 ALWAYS = {"timezone": "UTC", "weekly": [], "on_call": [], "leave": []}
 
@@ -147,3 +150,39 @@ async def test_an_officer_who_opted_out_gets_no_assignment_and_no_event(roster, 
         await log.wait_for(PeerAssigned, count=2)
     assert assigned.personnel_id == "B200"
     assert all(e.personnel_id != "B100" for e in log.events)
+
+
+async def test_a_mass_casualty_fills_every_slot_evenly_and_reports_the_overflow(roster, agency):
+    async with coordinator(roster, agency) as client:
+        for n in range(20):
+            await add_supporter(client, agency, f"S-{n:02}", f"PSO-{n:02}", unit=f"U{n}")
+    officers = [(f"B{n:03}", InvolvedRole.ASSISTING) for n in range(500)]
+    incident = reported(agency, *officers)
+    incident = incident.model_copy(update={"category": Category.MASS_CASUALTY})
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, incident)
+        assigned = await log.wait_for(PeerAssigned, count=60, timeout=30)
+        unfilled = await log.wait_for(AssignmentUnfilled, count=440, timeout=30)
+    loads = Counter(a.supporter_id for a in assigned)
+    assert len(loads) == 20 and set(loads.values()) == {3}  # every slot, nobody over cap
+    assert {u.reason for u in unfilled} == {UnfilledReason.NONE_AVAILABLE}
+    assert {e.personnel_id for e in [*assigned, *unfilled]} == {p for p, _ in officers}
+
+
+async def test_two_replicas_racing_on_the_same_supporters_hold_every_cap(
+    roster, agency, database_url, tmp_path
+):
+    async with coordinator(roster, agency) as client:
+        for n in range(5):
+            await add_supporter(client, agency, f"S-{n}", f"PSO-{n}", unit=f"U{n}")
+    settings = roster_settings(roster.nats_url, database_url, tmp_path / "replica")
+    incidents = [reported(agency, (f"B{n:02}", InvolvedRole.PRIMARY)) for n in range(30)]
+    async with (
+        on_the_bus(create_app(settings).state.runtime),
+        EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log,
+    ):
+        await publish(roster.nats_url, *incidents)
+        assigned = await log.wait_for(PeerAssigned, count=15, timeout=30)
+        await log.wait_for(AssignmentUnfilled, count=15, timeout=30)
+    assert Counter(a.supporter_id for a in assigned) == {f"S-{n}": 3 for n in range(5)}
+    assert len({e.personnel_id for e in log.events}) == 30  # one outcome each
