@@ -14,8 +14,9 @@ import httpx
 import nats
 import pytest
 
-from shared.events import IncidentReported, IntakeRejected
+from shared.events import IncidentReported, IntakeRejected, PeerAssigned
 from shared.streams import EVENTS
+from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
 from tests.support.waiting import wait_until
 
@@ -155,3 +156,51 @@ def test_events_tail_shows_a_reported_incident(stack):
     assert tail.returncode == 0, tail.stderr.read()
     assert "peerline.incident.reported.v1" in out
     assert f"ps.{AGENCY}.incident.reported" in out
+
+
+async def test_a_reported_incident_gets_each_officer_a_peer(stack):
+    """A coordinator keeps a supporter on the roster; the CAD reports; the officer's
+    assignment is on the bus, and no service logged who."""
+    info, workdir, _proc = stack
+    roster, incidents = info["services"]["roster"], info["services"]["incidents"]
+    tokens = {
+        role: peerline("token", "--agency", AGENCY, "--role", role, cwd=workdir).stdout.strip()
+        for role in ("coordinator", "ingest")
+    }
+    supporter = {
+        "agency_id": AGENCY,
+        "personnel_id": "PSO-9",
+        "display_name": "Sam Carter",
+        "contact": {"email": "sam.carter@example.org"},
+        "availability": {"timezone": "America/Chicago", "weekly": [], "on_call": [], "leave": []},
+    }
+    report = {
+        "external_id": "E2E-2",
+        "category": "officer_involved_shooting",
+        "occurred_at": "2026-11-25T22:14:00-06:00",
+        "involved": [{"personnel_id": "B5678", "role": "primary"}],
+    }
+    async with EventLog(info["nats_url"], f"ps.{AGENCY}.assignment.*", EVENTS.name) as log:
+        async with httpx.AsyncClient(
+            headers={"Authorization": f"Bearer {tokens['coordinator']}"}
+        ) as client:
+            assert (await client.get(f"{roster}/readyz")).status_code == 200
+            put = await client.put(f"{roster}/v1/supporters/S-9", json=supporter)
+            assert put.status_code == 201, put.text
+            for area in TrainingArea:
+                record = {"completed_on": "2026-01-05", "expires_on": "2099-01-05"}
+                trained = await client.put(
+                    f"{roster}/v1/supporters/S-9/training/{area}", json=record
+                )
+                assert trained.status_code in (200, 201), trained.text
+            answer = await client.post(
+                f"{incidents}/v1/incidents",
+                json=report,
+                headers={"Authorization": f"Bearer {tokens['ingest']}"},
+            )
+            assert answer.status_code == 202, answer.text
+        [assigned] = await log.wait_for(PeerAssigned, timeout=30)
+    assert (assigned.personnel_id, assigned.supporter_id) == ("B5678", "S-9")
+    for service in ("incidents", "roster"):
+        text = (workdir / ".peerline" / "logs" / f"{service}.log").read_text()
+        assert "B5678" not in text and "sam.carter" not in text
