@@ -35,7 +35,14 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import URL, DateTime, MetaData, event, make_url, text
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -130,6 +137,12 @@ def read_engine(engine: AsyncEngine) -> AsyncEngine:
         pragmas = (*_PRAGMAS, "PRAGMA query_only=ON")
         return _sqlite_engine(engine.url, path, pool_size=READERS, pragmas=pragmas)
     return engine
+
+
+def upsert_insert(session: AsyncSession):
+    """`insert` with `on_conflict_do_nothing`/`on_conflict_do_update`, for the database
+    `session` is bound to (SQLite and PostgreSQL spell the clause alike)."""
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:

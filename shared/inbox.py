@@ -12,12 +12,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import String
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import Base, UtcDateTime, upsert_insert
 
 
 class InboxRow(Base):
@@ -33,7 +31,7 @@ async def fresh(session: AsyncSession, consumer: str, event_ids: Iterable[str]) 
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     now = datetime.now(UTC)
     # One cached statement, executed for many rows (SQLAlchemy sends them as one
     # multi-row INSERT); only the rows actually inserted come back.

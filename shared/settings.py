@@ -105,23 +105,18 @@ class Settings(BaseSettings):
 
     def signing_secret(self) -> str:
         """The HS256 secret: from the environment, else the one `peerline up` wrote."""
-        if self.jwt_secret:
-            return self.jwt_secret
-        secret_file = self.data_dir / "jwt-secret"
-        if secret_file.exists():
-            return secret_file.read_text().strip()
-        raise RuntimeError(
-            "No token secret: set PEERLINE_JWT_SECRET or run `peerline up` once to create "
-            f"{secret_file}"
-        )
+        return self._set_or_written(self.jwt_secret, "jwt-secret", "token secret", "JWT_SECRET")
 
     def sealing_key(self) -> str:
         """The field key: from the environment, else the one `peerline up` wrote."""
-        if self.field_key:
-            return self.field_key
-        key_file = self.data_dir / "field-key"
-        if key_file.exists():
-            return key_file.read_text().strip()
+        return self._set_or_written(self.field_key, "field-key", "field key", "FIELD_KEY")
+
+    def _set_or_written(self, value: str | None, file_name: str, what: str, env: str) -> str:
+        if value:
+            return value
+        written = self.data_dir / file_name
+        if written.exists():
+            return written.read_text().strip()
         raise RuntimeError(
-            f"No field key: set PEERLINE_FIELD_KEY or run `peerline up` once to create {key_file}"
+            f"No {what}: set PEERLINE_{env} or run `peerline up` once to create {written}"
         )

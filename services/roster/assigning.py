@@ -26,12 +26,11 @@ from datetime import UTC, datetime
 from opentelemetry.context import Context
 from prometheus_client import Counter
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
 from shared.bus import Received
+from shared.db import upsert_insert
 from shared.events import (
     AssignmentUnfilled,
     Event,
@@ -67,10 +66,6 @@ ROLE_ORDER = {
 def assignment_id_for(incident_id: str, personnel_id: str):
     """One assignment per officer and incident, the same on every replica and replay."""
     return derived_event_id("assignment", incident_id, personnel_id)
-
-
-def _insert(session: AsyncSession):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
 class Assigner:
@@ -189,7 +184,7 @@ class Assigner:
     async def _take_slot(self, session: AsyncSession, supporter_id: str, cap: int) -> bool:
         """Raise the supporter's load if it is below `cap`; False if it is not."""
         await session.execute(
-            _insert(session)(LoadRow)
+            upsert_insert(session)(LoadRow)
             .values(supporter_id=supporter_id, open_assignments=0)
             .on_conflict_do_nothing(index_elements=["supporter_id"])
         )

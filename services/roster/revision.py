@@ -5,13 +5,11 @@ can tell with one cheap read that its matching index is stale."""
 from __future__ import annotations
 
 from sqlalchemy import Integer, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import outbox
-from shared.db import Base
+from shared.db import Base, upsert_insert
 from shared.events import Event
 
 
@@ -29,7 +27,7 @@ async def current(session: AsyncSession) -> int:
 async def changed(session: AsyncSession, event: Event, *, source: str) -> None:
     """Record a change of the directories: its event in the outbox, and a new revision."""
     outbox.add(session, event, source=source)
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(RevisionRow)
         .values(id=1, revision=1)

@@ -9,6 +9,8 @@ Create Date: 2026-11-29
 import sqlalchemy as sa
 from alembic import op
 
+from shared.kernel_migrations import create_kernel_tables_v1, drop_kernel_tables_v1
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -16,6 +18,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    create_kernel_tables_v1()
     op.create_table(
         "agency_settings",
         sa.Column("agency_id", sa.String(length=32), nullable=False),
@@ -26,28 +29,6 @@ def upgrade() -> None:
         sa.Column("care_for_carers_after", sa.Integer(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("agency_id", name=op.f("pk_agency_settings")),
-    )
-    op.create_table(
-        "audit_log",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("actor", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_agency", sa.String(length=32), nullable=False),
-        sa.Column("action", sa.String(length=64), nullable=False),
-        sa.Column("object_type", sa.String(length=64), nullable=False),
-        sa.Column("object_id", sa.String(length=128), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
-    )
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
-
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(length=100), nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id", name=op.f("pk_inbox")),
     )
     op.create_table(
         "officer_preferences",
@@ -70,21 +51,6 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("agency_id", "personnel_id", name=op.f("pk_officers")),
     )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("event_id", sa.String(length=36), nullable=False),
-        sa.Column("subject", sa.String(length=255), nullable=False),
-        sa.Column("headers", sa.Text(), nullable=False),
-        sa.Column("payload", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
-        sa.UniqueConstraint("event_id", name=op.f("uq_outbox_event_id")),
-    )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outbox_published_at"), ["published_at"], unique=False)
-
     op.create_table(
         "resources",
         sa.Column("resource_id", sa.String(length=128), nullable=False),
@@ -154,15 +120,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_resources_agency_id"))
 
     op.drop_table("resources")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_outbox_published_at"))
-
-    op.drop_table("outbox")
     op.drop_table("officers")
     op.drop_table("officer_preferences")
-    op.drop_table("inbox")
-    with op.batch_alter_table("audit_log", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_audit_log_at"))
-
-    op.drop_table("audit_log")
     op.drop_table("agency_settings")
+    drop_kernel_tables_v1()

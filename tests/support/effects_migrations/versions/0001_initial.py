@@ -7,8 +7,7 @@ Create Date: 2026-11-29
 
 from alembic import op
 
-from shared.inbox import InboxRow
-from shared.outbox import OutboxRow
+from shared.kernel_migrations import create_kernel_tables_v1
 from tests.support.effects import EffectRow
 
 revision = "0001"
@@ -18,6 +17,5 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    for table in (InboxRow.__table__, OutboxRow.__table__, EffectRow.__table__):
-        table.create(bind)
+    create_kernel_tables_v1()
+    EffectRow.__table__.create(op.get_bind())
