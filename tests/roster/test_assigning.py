@@ -186,3 +186,18 @@ async def test_two_replicas_racing_on_the_same_supporters_hold_every_cap(
         await log.wait_for(AssignmentUnfilled, count=15, timeout=30)
     assert Counter(a.supporter_id for a in assigned) == {f"S-{n}": 3 for n in range(5)}
     assert len({e.personnel_id for e in log.events}) == 30  # one outcome each
+
+
+async def test_the_traces_of_an_assignment_name_no_officer_and_no_supporter(roster, agency):
+    """Rule 10 on the consumer path: spans of matching carry no personnel or supporter id."""
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-QX7", "PSO-QX7")
+    incident = reported(agency, ("B4Q2Z", InvolvedRole.PRIMARY))
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, incident)
+        await log.wait_for(PeerAssigned)
+    spans = roster.spans.get_finished_spans()
+    assert any(s.name == "roster-incidents process" for s in spans)
+    for span in spans:
+        text = repr((span.name, dict(span.attributes or {}), [e.attributes for e in span.events]))
+        assert "B4Q2Z" not in text and "QX7" not in text
