@@ -1,6 +1,6 @@
 """The directories' revision: a counter raised in the same transaction as every change
-to supporters, training, officers, preferences, resources or settings, so a process
-can tell with one cheap read that its matching index is stale."""
+that matching depends on (supporters, training, officers, preferences, settings), so a
+process can tell with one cheap read that its matching index is stale."""
 
 from __future__ import annotations
 

@@ -16,13 +16,13 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import or_, select
 
+from shared import outbox
 from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.events import ResourceId, ResourceUpdated
 from shared.ids import AgencyId
 from shared.problems import Problem
 from shared.vocab import ResourceType
 
-from .. import revision
 from ..fields import Body, Name, Phone, WebUrl
 from ..http import PROBLEMS, AgencyQuery, Runtime, own_agency
 from ..store import ResourceRow
@@ -130,7 +130,8 @@ async def put_resource(
         for name, value in wanted.items():
             setattr(row, name, value)
         row.updated_at = datetime.now(UTC)
-        await revision.changed(
+        # Resources play no part in matching: no new revision, the index stays.
+        outbox.add(
             session,
             ResourceUpdated(
                 agency_id=owner or caller.agency,
