@@ -156,6 +156,12 @@ class PeerAssigned(Event):
     supporter_id: SupporterId
     supporter_agency_id: AgencyId
     reasons: list[AssignmentReason] = Field(default_factory=list)
+    # What check-ins time their offers by, so they need not join the incident stream.
+    # For care for the carers (`care_for_carer` in reasons) the incident is the care
+    # episode: `incident_id` derived from the assignment whose end earned it, and
+    # `incident_occurred_at` the moment it ended.
+    category: Category | None = None
+    incident_occurred_at: UtcDatetime | None = None
 
 
 class AssignmentUnfilled(Event):
@@ -204,6 +210,10 @@ class CheckInClosed(Event):
 
     checkin_id: uuid.UUID
     outcome: CheckInOutcome
+    assignment_id: uuid.UUID | None = None
+    # True when no further offer is pending for the assignment: its care has ended and
+    # the supporter's load is given back.
+    care_ended: bool = False
 
 
 class ContactLogged(Event):
@@ -302,6 +312,17 @@ class TrainingUpdated(_RosterEvent):
     expires_on: date
 
 
+class TrainingExpiring(_RosterEvent):
+    """A supporter's certification (`area` null) or required training expires soon, or
+    has: a reminder to renew it, published once per (supporter, area, expiry date)."""
+
+    verb: ClassVar[str] = "training_expiring"
+
+    supporter_id: SupporterId
+    area: TrainingArea | None = None
+    expires_on: date
+
+
 class OfficerUpdated(_RosterEvent):
     """An officer's unit, rank or supervisor was recorded or changed."""
 
@@ -365,6 +386,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     SupporterUpdated,
     SupporterRemoved,
     TrainingUpdated,
+    TrainingExpiring,
     OfficerUpdated,
     PreferencesUpdated,
     ResourceUpdated,

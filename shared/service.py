@@ -29,6 +29,7 @@ from shared.events import Event
 from shared.health import health_router
 from shared.http_guard import HttpGuard
 from shared.outbox import Relay
+from shared.periodic import Periodic
 from shared.problems import install_problem_handlers
 from shared.settings import Settings
 from shared.streams import StreamSpec, provision
@@ -164,6 +165,10 @@ class ServiceRuntime:
                 max_deliver=self.settings.max_deliver,
             )
         )
+
+    def every(self, name: str, interval: float, job: Callable[[], Awaitable[object]]) -> None:
+        """Run `job` at start and every `interval` seconds (see `shared.periodic`)."""
+        self.workers.append(Periodic(name, interval, job))
 
     async def readiness(self) -> dict[str, bool]:
         return {

@@ -103,6 +103,7 @@ class AssignmentReason(enum.StrEnum):
     AVAILABLE_NOW = "available_now"
     LEAST_LOADED = "least_loaded"
     REGIONAL_POOL = "regional_pool"
+    CARE_FOR_CARER = "care_for_carer"  # the "officer" is a supporter, offered care in turn
 
 
 class NotificationChannel(enum.StrEnum):

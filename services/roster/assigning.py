@@ -11,6 +11,15 @@ order inside the batch's transaction:
 - `IncidentRetracted`: the incident's assignments are released and their supporters'
   loads given back.
 
+Check-in events come on their own consumer: a `CheckInClosed` that ends the care of an
+assignment (`care_ended`) closes it and gives its supporter's slot back. Closing may earn
+the supporter care in turn (care for the carers): after a line-of-duty death or a mass
+casualty, or once they have closed their agency's `care_for_carers_after` assignments
+within 30 days (counted since their last such offer). That offer is matched by the same
+rules, with the supporter as the officer and the incident's involved still excluded, and
+published as a `PeerAssigned` (reason `care_for_carer`) or `AssignmentUnfilled` of the
+supporter's agency, for a care episode whose id derives from the closed assignment.
+
 Matching runs on a `RosterIndex` kept per process and rebuilt when the directories'
 revision moves. Loads are read from the store before each batch, and a supporter's load
 is raised by a conditional UPDATE that holds only below their cap: when another replica
@@ -21,11 +30,13 @@ matched again.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry.context import Context
 from prometheus_client import Counter
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
@@ -33,6 +44,7 @@ from shared.bus import Received
 from shared.db import upsert_insert
 from shared.events import (
     AssignmentUnfilled,
+    CheckInClosed,
     Event,
     IncidentReported,
     IncidentRetracted,
@@ -40,10 +52,11 @@ from shared.events import (
     PeerAssigned,
 )
 from shared.ids import derived_event_id
-from shared.vocab import InvolvedRole
+from shared.vocab import AssignmentReason, Category, InvolvedRole
 
 from . import revision, store
 from .assignment_store import LoadRow, MatchRow, Outcome
+from .domain import AgencySettings
 from .matching import Assigned, Incident, OptedOut, RosterIndex, Unfilled
 
 log = logging.getLogger(__name__)
@@ -63,9 +76,26 @@ ROLE_ORDER = {
 }
 
 
+# Closing an assignment of these categories earns its supporter an offer of care at once.
+HEAVY = frozenset({Category.LINE_OF_DUTY_DEATH, Category.MASS_CASUALTY})
+CARE_PERIOD = timedelta(days=30)  # the window `care_for_carers_after` counts closings in
+
+
 def assignment_id_for(incident_id: str, personnel_id: str):
     """One assignment per officer and incident, the same on every replica and replay."""
     return derived_event_id("assignment", incident_id, personnel_id)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """What an outcome is recorded against: an incident, or a supporter's care episode
+    (`cares_for` their supporter_id)."""
+
+    incident_id: uuid.UUID
+    agency_id: str
+    category: Category | None
+    occurred_at: datetime
+    cares_for: str | None = None
 
 
 class Assigner:
@@ -75,6 +105,7 @@ class Assigner:
         self._source = source
         self._index: RosterIndex | None = None
         self._caps: dict[str, int] = {}  # supporter: max open assignments
+        self._settings: dict[str, AgencySettings] = {}
         self._revision = -1
 
     async def apply(self, session: AsyncSession, items: list[Received[Event]]) -> None:
@@ -86,6 +117,13 @@ class Assigner:
             elif isinstance(event, IncidentReported | IncidentUpdated):
                 await self._assign(session, event, item.trace)
 
+    async def end_care(self, session: AsyncSession, items: list[Received[CheckInClosed]]) -> None:
+        await self._refresh(session)
+        for item in items:
+            event = item.value
+            if event.care_ended and event.assignment_id is not None:
+                await self._close(session, str(event.assignment_id), item.trace)
+
     async def _refresh(self, session: AsyncSession) -> None:
         """The index as committed: rebuilt if the directories changed, loads re-read."""
         current = await revision.current(session)
@@ -95,6 +133,7 @@ class Assigner:
                 inputs.supporters, inputs.officers, inputs.preferences, inputs.settings.values()
             )
             self._caps = {s.supporter_id: s.max_open_assignments for s in inputs.supporters}
+            self._settings = inputs.settings
             self._revision = current
         loads = await session.execute(select(LoadRow.supporter_id, LoadRow.open_assignments))
         current_loads = dict(loads.all())
@@ -121,22 +160,25 @@ class Assigner:
             occurred_at=event.occurred_at,
             involved=frozenset(i.personnel_id for i in event.involved),
         )
+        case = _Case(event.incident_id, event.agency_id, event.category, event.occurred_at)
         now = datetime.now(UTC)
         while todo:
             retry = []
             for result in self._index.assign(incident, todo, now):
-                if not await self._record(session, event, result, now, trace):
+                if not await self._record(session, case, result, now, trace):
                     retry.append(result.personnel_id)
             todo = retry
 
-    async def _record(self, session, event, result, now: datetime, trace: Context) -> bool:
+    async def _record(self, session, case: _Case, result, now: datetime, trace: Context) -> bool:
         """Store one outcome and stage its event; False if the supporter turned out to be
         full (another replica took the slot), so the officer is matched again."""
-        incident_id = str(event.incident_id)
+        incident_id = str(case.incident_id)
         row = {
             "incident_id": incident_id,
             "personnel_id": result.personnel_id,
-            "agency_id": event.agency_id,
+            "agency_id": case.agency_id,
+            "category": case.category,
+            "cares_for": case.cares_for,
             "decided_at": now,
         }
         if isinstance(result, Assigned):
@@ -145,29 +187,34 @@ class Assigner:
                 self._index.set_load(result.supporter_id, cap)
                 return False
             assignment_id = assignment_id_for(incident_id, result.personnel_id)
+            reasons = list(result.reasons)
+            if case.cares_for is not None:
+                reasons.append(AssignmentReason.CARE_FOR_CARER)
             row |= {
                 "outcome": Outcome.ASSIGNED.value,
                 "assignment_id": str(assignment_id),
                 "supporter_id": result.supporter_id,
                 "supporter_agency_id": result.supporter_agency_id,
-                "reasons": [r.value for r in result.reasons],
+                "reasons": [r.value for r in reasons],
             }
             staged = PeerAssigned(
                 event_id=derived_event_id("peer-assigned", assignment_id),
-                agency_id=event.agency_id,
+                agency_id=case.agency_id,
                 assignment_id=assignment_id,
-                incident_id=event.incident_id,
+                incident_id=case.incident_id,
                 personnel_id=result.personnel_id,
                 supporter_id=result.supporter_id,
                 supporter_agency_id=result.supporter_agency_id,
-                reasons=list(result.reasons),
+                reasons=reasons,
+                category=case.category,
+                incident_occurred_at=case.occurred_at,
             )
         elif isinstance(result, Unfilled):
             row |= {"outcome": Outcome.UNFILLED.value, "reasons": [result.reason.value]}
             staged = AssignmentUnfilled(
                 event_id=derived_event_id("unfilled", incident_id, result.personnel_id),
-                agency_id=event.agency_id,
-                incident_id=event.incident_id,
+                agency_id=case.agency_id,
+                incident_id=case.incident_id,
                 personnel_id=result.personnel_id,
                 reason=result.reason,
             )
@@ -196,7 +243,6 @@ class Assigner:
         return raised.rowcount == 1
 
     async def _release(self, session: AsyncSession, incident_id: str) -> None:
-        now = datetime.now(UTC)
         released = (
             await session.scalars(
                 update(MatchRow)
@@ -204,17 +250,106 @@ class Assigner:
                     MatchRow.incident_id == incident_id,
                     MatchRow.outcome == Outcome.ASSIGNED.value,
                 )
-                .values(outcome=Outcome.RELEASED.value, ended_at=now)
+                .values(outcome=Outcome.RELEASED.value, ended_at=datetime.now(UTC))
                 .returning(MatchRow.supporter_id)
             )
         ).all()
         for supporter_id in released:
-            await session.execute(
-                update(LoadRow)
-                .where(LoadRow.supporter_id == supporter_id, LoadRow.open_assignments > 0)
-                .values(open_assignments=LoadRow.open_assignments - 1)
-            )
-            if supporter_id in self._caps:  # later events of this batch see the slot free
-                self._index.set_load(supporter_id, max(self._index.load(supporter_id) - 1, 0))
+            await self._give_back(session, supporter_id)
         if released:
             log.info("released %d assignments of a retracted incident", len(released))
+
+    async def _close(self, session: AsyncSession, assignment_id: str, trace: Context) -> None:
+        """The care of an assignment ended: close it, give the slot back, and see whether
+        its supporter has earned care themself. The conditional UPDATE makes this happen
+        once, whichever replica or redelivery comes first."""
+        now = datetime.now(UTC)
+        closed = (
+            await session.execute(
+                update(MatchRow)
+                .where(
+                    MatchRow.assignment_id == assignment_id,
+                    MatchRow.outcome == Outcome.ASSIGNED.value,
+                )
+                .values(outcome=Outcome.CLOSED.value, ended_at=now)
+                .returning(MatchRow.supporter_id, MatchRow.incident_id, MatchRow.category)
+            )
+        ).first()
+        if closed is None:
+            return  # closed before, or released by a retraction
+        supporter_id, incident_id, category = closed
+        await self._give_back(session, supporter_id)
+        if supporter_id in self._caps and await self._care_earned(
+            session, supporter_id, category, now
+        ):
+            await self._care_for_carer(
+                session, supporter_id, assignment_id, incident_id, now, trace
+            )
+
+    async def _care_earned(
+        self, session: AsyncSession, supporter_id: str, category: str | None, now: datetime
+    ) -> bool:
+        if category in HEAVY:
+            return True
+        last_offer = await session.scalar(
+            select(func.max(MatchRow.decided_at)).where(MatchRow.cares_for == supporter_id)
+        )
+        since = max(now - CARE_PERIOD, last_offer) if last_offer else now - CARE_PERIOD
+        closings = await session.scalar(
+            select(func.count()).where(
+                MatchRow.supporter_id == supporter_id,
+                MatchRow.outcome == Outcome.CLOSED.value,
+                MatchRow.ended_at > since,
+            )
+        )
+        agency_id = self._index.supporter(supporter_id).agency_id
+        settings = self._settings.get(agency_id) or AgencySettings(agency_id)
+        return closings >= settings.care_for_carers_after
+
+    async def _care_for_carer(
+        self,
+        session: AsyncSession,
+        supporter_id: str,
+        assignment_id: str,
+        incident_id: str,
+        now: datetime,
+        trace: Context,
+    ) -> None:
+        """Match a peer for the supporter, keeping the closed incident's involved out."""
+        cause = (
+            await session.execute(
+                select(MatchRow.agency_id, MatchRow.category, MatchRow.personnel_id).where(
+                    MatchRow.incident_id == incident_id, MatchRow.cares_for.is_(None)
+                )
+            )
+        ).all()
+        supporter = self._index.supporter(supporter_id)
+        incident = None
+        if cause:
+            incident = Incident(
+                incident_id=uuid.UUID(incident_id),
+                agency_id=cause[0].agency_id,
+                category=Category(cause[0].category) if cause[0].category else None,
+                occurred_at=now,
+                involved=frozenset(row.personnel_id for row in cause),
+            )
+        case = _Case(
+            incident_id=derived_event_id("care-for-carer", assignment_id),
+            agency_id=supporter.agency_id,
+            category=None,
+            occurred_at=now,
+            cares_for=supporter_id,
+        )
+        while not await self._record(
+            session, case, self._index.care_for_carer(supporter_id, now, incident), now, trace
+        ):
+            pass  # the peer chosen was full after all; match again
+
+    async def _give_back(self, session: AsyncSession, supporter_id: str) -> None:
+        await session.execute(
+            update(LoadRow)
+            .where(LoadRow.supporter_id == supporter_id, LoadRow.open_assignments > 0)
+            .values(open_assignments=LoadRow.open_assignments - 1)
+        )
+        if supporter_id in self._caps:  # later events of this batch see the slot free
+            self._index.set_load(supporter_id, max(self._index.load(supporter_id) - 1, 0))

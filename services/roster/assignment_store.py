@@ -22,7 +22,8 @@ class Outcome(enum.StrEnum):
     ASSIGNED = "assigned"
     UNFILLED = "unfilled"
     OPTED_OUT = "opted_out"
-    RELEASED = "released"  # the incident was retracted, or the care ended
+    RELEASED = "released"  # the incident was retracted
+    CLOSED = "closed"  # the care ended: no further offer is pending
 
 
 class MatchRow(Base):
@@ -36,6 +37,9 @@ class MatchRow(Base):
     supporter_id: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     supporter_agency_id: Mapped[str | None] = mapped_column(String(32), default=None)
     reasons: Mapped[list] = mapped_column(JSON, default=list)  # codes, or the unfilled reason
+    category: Mapped[str | None] = mapped_column(String(40), default=None)
+    # Care for the carers: the supporter this row's "officer" is, when it is one.
+    cares_for: Mapped[str | None] = mapped_column(String(128), index=True, default=None)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
 

@@ -64,8 +64,8 @@ Decisions:
 - Background overlap compares `Officer.background` with `Supporter.background`.
 - Care for the carers: a supporter gets a peer by the same rules, as an officer of their
   own agency described by their officer record (or, lacking one, their supporter
-  record; their supporter record's background counts too), with their own preferences;
-  no incident, so no category to fit.
+  record; their supporter record's background counts too), with their own preferences.
+  After an incident, its involved are excluded and its category fits as for officers.
 """
 
 from __future__ import annotations
@@ -103,7 +103,7 @@ class Incident:
 
     incident_id: uuid.UUID
     agency_id: str
-    category: Category
+    category: Category | None
     occurred_at: datetime
     involved: frozenset[str]
 
@@ -380,15 +380,27 @@ class RosterIndex:
             for pid in dict.fromkeys(personnel_ids)
         ]
 
-    def care_for_carer(self, supporter_id: str, now: datetime) -> Result:
-        """A peer for a supporter: the same rules, with the supporter as the officer."""
+    def supporter(self, supporter_id: str) -> Supporter:
+        return self._entries[supporter_id].supporter
+
+    def care_for_carer(
+        self, supporter_id: str, now: datetime, incident: Incident | None = None
+    ) -> Result:
+        """A peer for a supporter: the same rules, with the supporter as the officer.
+        Care after an `incident` keeps everyone involved in it out, and prefers peers
+        experienced with its category."""
         supporter = self._entries[supporter_id].supporter
         record = self._agency(supporter.agency_id).officers.get(supporter.personnel_id)
         officer = record or Officer(
             supporter.agency_id, supporter.personnel_id, unit=supporter.unit, rank=supporter.rank
         )
         officer = replace(officer, background=officer.background | supporter.background)
-        return self._serve(_Call(now, now.astimezone(UTC).date()), officer)
+        day = now.astimezone(UTC).date()
+        if incident is None:
+            return self._serve(_Call(now, day), officer)
+        return self._serve(
+            _Call(now, day, incident.category, incident.agency_id, incident.involved), officer
+        )
 
     # Inside.
 
@@ -572,7 +584,7 @@ def _reasons(
         AssignmentReason.LEAST_LOADED: less_loaded,
         AssignmentReason.REGIONAL_POOL: supporter.agency_id != need.agency_id,
     }
-    return tuple(reason for reason in AssignmentReason if held[reason])
+    return tuple(reason for reason in AssignmentReason if held.get(reason))
 
 
 def _fold(text: str | None) -> str | None:

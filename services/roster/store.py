@@ -86,6 +86,7 @@ class OfficerRow(Base):
     unit: Mapped[str | None] = mapped_column(String(64), default=None)
     rank: Mapped[str | None] = mapped_column(String(64), default=None)
     supervisor_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    background: Mapped[list | None] = mapped_column(JSON, default=None)  # codes
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -187,6 +188,7 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
             unit=row.unit,
             rank=row.rank,
             supervisor_id=row.supervisor_id,
+            background=frozenset(row.background or ()),
         )
         async for row in _chunks(session, query, OfficerRow.agency_id, OfficerRow.personnel_id)
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from services.roster import assignment_store, revision, store
+from services.roster import assignment_store, reminders, revision, store
 from services.roster.app import MIGRATIONS
 from shared import db
 
@@ -23,6 +23,7 @@ TABLES = {
         assignment_store.MatchRow,
         assignment_store.LoadRow,
         revision.RevisionRow,
+        reminders.ReminderRow,
     )
 } | {"outbox", "inbox", "audit_log"}
 
