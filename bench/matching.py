@@ -10,34 +10,67 @@ training, some of it expired) and prints, measured in the same run on the same m
   supporter in the region;
 - ms to assign a 500-officer incident of one agency in one call, beside the naive
   matcher serving the same officers one after another with loads rising the same way;
-- how the sampled officers were served, so the mix can be judged realistic.
+- how the sampled officers were served, so the mix can be judged realistic;
+- end to end: seconds from publishing a 500-officer `IncidentReported` to the EVENTS
+  stream (as the incidents service's outbox does) to the last `PeerAssigned` or
+  `AssignmentUnfilled` of it seen by a subscriber on the bus, with the roster service
+  running as its own process (as under `peerline up`) on a real nats-server, over the
+  same region written into its database; the first incident after start (cold: the
+  service loads the roster and builds its index) apart from later ones (warm, each
+  retracted before the next so that all see the same loads), beside the naive matcher
+  serving the same 500 officers in this process.
 The two must agree: every officer the naive matcher serves, and the whole batch, is
-asserted to get the same result from both.
+asserted to get the same result from both; the outcomes on the bus are compared with
+the index's answer for the same officers at the moment the service decided.
 
 Single matches leave the index as they found it (the assignment is released at once),
 so every sample sees the same roster; the index's per-supporter training dates fill in
 during a short warm-up, as they would in a running service.
 
+The roster database is SQLite (WAL, synchronous=FULL) in a temporary directory, or a
+scratch database beside --database-url (PostgreSQL), dropped afterwards. The region is
+written with bulk inserts after the roster's own migrations, the supporters' profiles
+shaped by the roster's request model and their personal details sealed, as its routes
+would store them.
+
     python bench/matching.py [--supporters 10000] [--officers 100000] [--agencies 200]
                              [--samples 3000] [--naive-samples 200] [--warmup 500]
-                             [--batch 500] [--seed 7]
+                             [--batch 500] [--seed 7] [--rounds 4] [--database-url URL]
+                             [--in-process-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import os
 import random
+import shutil
+import statistics
 import sys
+import tempfile
 import time as clock
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlalchemy import delete, insert
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch import scratch_database  # noqa: E402
+
+from peerline.natsd import NatsServer, free_port  # noqa: E402
+from peerline.process import spawn, terminate  # noqa: E402
+from services.roster import store  # noqa: E402
+from services.roster.app import MIGRATIONS  # noqa: E402
+from services.roster.assigning import ROLE_ORDER  # noqa: E402
+from services.roster.assignment_store import LoadRow  # noqa: E402
 from services.roster.domain import (  # noqa: E402
     AgencySettings,
     Availability,
@@ -59,7 +92,22 @@ from services.roster.matching import (  # noqa: E402
     RosterIndex,
     Unfilled,
 )
-from shared.vocab import AssignmentReason, Category, UnfilledReason  # noqa: E402
+from services.roster.personal import Contact, Personal, Sealer  # noqa: E402
+from services.roster.revision import RevisionRow  # noqa: E402
+from services.roster.routes.supporters import PROFILE, SupporterRecord  # noqa: E402
+from shared import bus, cloudevents, db  # noqa: E402
+from shared.crypto import new_key  # noqa: E402
+from shared.events import IncidentReported, IncidentRetracted, Involved  # noqa: E402
+from shared.ids import incident_id_for  # noqa: E402
+from shared.settings import Settings  # noqa: E402
+from shared.streams import EVENTS  # noqa: E402
+from shared.vocab import (  # noqa: E402
+    AssignmentReason,
+    Category,
+    InvolvedRole,
+    RetractionReason,
+    UnfilledReason,
+)
 
 START = datetime(2026, 11, 23, tzinfo=UTC)  # a Monday; samples fall in the week after
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
@@ -410,16 +458,21 @@ def batch_incident(
     args: argparse.Namespace, region: Region, rng: random.Random
 ) -> tuple[Incident, list[str], datetime]:
     """A mass casualty in the largest agency that draws on the region."""
-    agency = max(
-        (a for a, s in region.settings.items() if s.use_regional_pool),
-        key=lambda a: len(region.by_agency[a]),
-    )
+    agency = batch_agency(region)
     officers = rng.sample(region.by_agency[agency], args.batch)
     now = START + timedelta(days=2, hours=3)
     incident = Incident(
         uuid.uuid4(), agency, Category.MASS_CASUALTY, now - timedelta(hours=1), frozenset(officers)
     )
     return incident, officers, now
+
+
+def batch_agency(region: Region) -> str:
+    """The largest agency that draws on the region."""
+    return max(
+        (a for a, s in region.settings.items() if s.use_regional_pool),
+        key=lambda a: len(region.by_agency[a]),
+    )
 
 
 def outcome(answer: Result) -> str:
@@ -429,6 +482,417 @@ def outcome(answer: Result) -> str:
     if isinstance(answer, Unfilled):
         return f"unfilled, {answer.reason}"
     return "opted out"
+
+
+# End to end: the roster service as its own process, on a real NATS server.
+
+INCIDENTS = "peerline/incidents"  # the source the incidents service's outbox publishes as
+DURABLE = "roster-incidents"  # the roster's consumer of incident events
+ROWS_PER_STATEMENT = 5_000
+# Roles in a mass casualty, with weights: the service serves them in `ROLE_ORDER`.
+ROLES = {
+    InvolvedRole.PRIMARY: 2,
+    InvolvedRole.SUPERVISOR: 4,
+    InvolvedRole.ASSISTING: 70,
+    InvolvedRole.WITNESS: 20,
+    InvolvedRole.DISPATCHER: 4,
+}
+
+
+def as_stored(region: Region, keeps_background: bool) -> Region:
+    """The region as the roster's store hands it to matching: officer records lose their
+    background where the store has no column for it."""
+    if keeps_background:
+        return region
+    officers = {key: replace(o, background=frozenset()) for key, o in region.officers.items()}
+    return replace(region, officers=officers)
+
+
+def roster_rows(region: Region, field_key: str) -> dict[type, list[dict]]:
+    """The region as rows of the roster's tables, as its routes would write them."""
+    now = datetime.now(UTC)
+    sealer = Sealer(Settings(service="roster", field_key=field_key))
+    keeps_background = "background" in store.OfficerRow.__table__.c
+    rows: dict[type, list[dict]] = {
+        store.AgencySettingsRow: [
+            {
+                "agency_id": s.agency_id,
+                "exclude_same_unit": s.exclude_same_unit,
+                "share_with_region": s.share_with_region,
+                "use_regional_pool": s.use_regional_pool,
+                "required_training": sorted(s.required_training),
+                "care_for_carers_after": s.care_for_carers_after,
+                "updated_at": now,
+            }
+            for s in region.settings.values()
+        ],
+        store.OfficerRow: [
+            {
+                "agency_id": o.agency_id,
+                "personnel_id": o.personnel_id,
+                "unit": o.unit,
+                "rank": o.rank,
+                "supervisor_id": o.supervisor_id,
+                "updated_at": now,
+            }
+            | ({"background": sorted(o.background) or None} if keeps_background else {})
+            for o in region.officers.values()
+        ],
+        store.PreferencesRow: [
+            {
+                "agency_id": agency,
+                "personnel_id": pid,
+                "preferred_gender": p.preferred_gender,
+                "languages": sorted(p.languages),
+                "outside_agency": p.outside_agency,
+                "opted_out": p.opted_out,
+                "updated_at": now,
+            }
+            for (agency, pid), p in region.preferences.items()
+        ],
+        store.SupporterRow: [],
+        store.TrainingRow: [],
+        LoadRow: [],
+        RevisionRow: [{"id": 1, "revision": 1}],  # moved: any index is stale
+    }
+    for s in region.supporters:
+        availability = s.availability
+        record = SupporterRecord(
+            agency_id=s.agency_id,
+            personnel_id=s.personnel_id,
+            display_name=f"Supporter {s.supporter_id}",
+            contact=Contact(email=f"{s.supporter_id.lower()}@bench.invalid"),
+            rank=s.rank,
+            unit=s.unit,
+            gender=s.gender,
+            languages=sorted(s.languages),
+            background=sorted(s.background),
+            specialties=sorted(s.specialties),
+            certified_until=s.certified_until,
+            active=s.active,
+            max_open_assignments=s.max_open_assignments,
+            accepts_cross_agency=s.accepts_cross_agency,
+            availability={
+                "timezone": availability.timezone,
+                "weekly": [
+                    {"day": w.day, "start": w.start, "end": w.end} for w in availability.weekly
+                ],
+                "on_call": [{"start": p.start, "end": p.end} for p in availability.on_call],
+                "leave": [{"start": p.start, "end": p.end} for p in availability.leave],
+            },
+        )
+        personal = Personal(display_name=record.display_name, contact=record.contact)
+        rows[store.SupporterRow].append(
+            {
+                "supporter_id": s.supporter_id,
+                "agency_id": s.agency_id,
+                "personnel_id": s.personnel_id,
+                "active": s.active,
+                "certified_until": s.certified_until,
+                "max_open_assignments": s.max_open_assignments,
+                "accepts_cross_agency": s.accepts_cross_agency,
+                "profile": record.model_dump(mode="json", include=PROFILE),
+                "personal": sealer.seal(s.supporter_id, personal),
+                "removed_at": None,
+                "updated_at": now,
+            }
+        )
+        rows[store.TrainingRow] += [
+            {
+                "supporter_id": s.supporter_id,
+                "area": area.value,
+                "agency_id": s.agency_id,
+                "completed_on": expires - timedelta(days=730),
+                "expires_on": expires,
+                "updated_at": now,
+            }
+            for area, expires in s.training.items()
+        ]
+        if s.open_assignments:
+            rows[LoadRow].append(
+                {"supporter_id": s.supporter_id, "open_assignments": s.open_assignments}
+            )
+    return rows
+
+
+async def fill(database_url: str, rows: dict[type, list[dict]]) -> dict:
+    """Migrate a new roster database and write `rows` into it in one transaction; then
+    load it back as the service does (`store.load_index_inputs`) and build the index,
+    timing both."""
+    engine = db.create_engine(database_url)
+    try:
+        began = clock.perf_counter()
+        await db.migrate(engine, MIGRATIONS)
+        async with engine.begin() as conn:
+            await conn.execute(delete(RevisionRow.__table__))
+            for model, table_rows in rows.items():
+                for start in range(0, len(table_rows), ROWS_PER_STATEMENT):
+                    chunk = table_rows[start : start + ROWS_PER_STATEMENT]
+                    await conn.execute(insert(model.__table__), chunk)
+        written = clock.perf_counter() - began
+        began = clock.perf_counter()
+        async with db.sessionmaker(engine)() as session:
+            inputs = await store.load_index_inputs(session)
+        loaded = clock.perf_counter() - began
+    finally:
+        await engine.dispose()
+    began = clock.perf_counter()
+    RosterIndex(inputs.supporters, inputs.officers, inputs.preferences, inputs.settings.values())
+    built = clock.perf_counter() - began
+    assert len(inputs.supporters) == len(rows[store.SupporterRow])
+    assert len(inputs.officers) == len(rows[store.OfficerRow])
+    return {"write_s": written, "load_s": loaded, "index_s": built}
+
+
+def start_roster(workdir: Path, nats_url: str, database_url: str, field_key: str):
+    """The roster service as `peerline up` starts it: `python -m services.roster`."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+        "PEERLINE_SERVICE": "roster",
+        "PEERLINE_NATS_URL": nats_url,
+        "PEERLINE_DATA_DIR": str(workdir),
+        "PEERLINE_DATABASE_URL": database_url,
+        "PEERLINE_HOST": "127.0.0.1",
+        "PEERLINE_PORT": str(port),
+        "PEERLINE_JWT_SECRET": "bench-" + "s" * 40,
+        "PEERLINE_FIELD_KEY": field_key,
+    }
+    process = spawn([sys.executable, "-m", "services.roster"], workdir / "roster.log", env)
+    return process, port
+
+
+async def wait_ready(port: int, process, timeout: float = 120.0) -> None:
+    """Until `GET /readyz` answers 200: migrated, on the bus, its consumer bound."""
+    deadline = clock.perf_counter() + timeout
+    while clock.perf_counter() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the roster service exited with {process.returncode}")
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            status = await reader.readline()
+            writer.close()
+            if b" 200 " in status:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the roster service did not become ready")
+
+
+async def drained(js, timeout: float = 120.0) -> None:
+    """Until the roster's consumer has applied and acked everything on its subjects."""
+    deadline = clock.perf_counter() + timeout
+    while clock.perf_counter() < deadline:
+        info = await js.consumer_info(EVENTS.name, DURABLE)
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            return
+        await asyncio.sleep(0.02)
+    raise TimeoutError("the roster's consumer did not drain")
+
+
+def mass_casualty(
+    region: Region, agency: str, n: int, rng: random.Random
+) -> tuple[list[Involved], list[str]]:
+    """`n` involved officers of `agency` with roles, and their personnel ids in the order
+    the service serves them."""
+    officers = rng.sample(region.by_agency[agency], n)
+    roles = rng.choices(list(ROLES), weights=list(ROLES.values()), k=n)
+    involved = [Involved(personnel_id=p, role=r) for p, r in zip(officers, roles, strict=True)]
+    served = sorted(involved, key=lambda i: ROLE_ORDER.get(i.role, 9))
+    return involved, [i.personnel_id for i in served]
+
+
+def as_on_bus(answer: Result) -> tuple | None:
+    """An index or naive result as its event on the bus shows it (None: no event)."""
+    if isinstance(answer, Assigned):
+        return ("made", answer.supporter_id, tuple(r.value for r in answer.reasons))
+    if isinstance(answer, Unfilled):
+        return ("unfilled", answer.reason.value)
+    return None
+
+
+async def on_the_bus(
+    args: argparse.Namespace,
+    region: Region,
+    agency: str,
+    involved: list[Involved],
+    served: list[str],
+    nats_url: str,
+    port: int,
+    process,
+) -> dict:
+    """Report the same mass casualty `1 + args.rounds` times (a new incident each time,
+    retracted once answered) and time each from publish to its last outcome."""
+    began = clock.perf_counter()
+    await wait_ready(port, process)
+    result: dict = {"ready_s": clock.perf_counter() - began, "rounds": []}
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    seen: dict[str, dict[str, tuple[float, str, dict]]] = {}
+
+    async def on_msg(msg) -> None:
+        arrived = clock.perf_counter()
+        body = json.loads(msg.data)
+        by_officer = seen.setdefault(body["incident_id"], {})
+        by_officer.setdefault(body["personnel_id"], (arrived, msg.subject, body))
+
+    await js.subscribe(
+        f"ps.{agency}.assignment.*",
+        stream=EVENTS.name,
+        cb=on_msg,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+        pending_msgs_limit=100_000,
+    )
+    opted_out = {
+        pid for pid in served if region.preferences.get((agency, pid), Preferences()).opted_out
+    }
+    expected = len(served) - len(opted_out)
+    try:
+        for n in range(1 + args.rounds):
+            external_id = f"BENCH-MCI-{n:03d}-{uuid.uuid4().hex[:8]}"
+            incident_id = incident_id_for(agency, external_id)
+            event = IncidentReported(
+                agency_id=agency,
+                occurred_at=datetime.now(UTC) - timedelta(hours=1),
+                incident_id=incident_id,
+                external_id=external_id,
+                category=Category.MASS_CASUALTY,
+                involved=involved,
+            )
+            payload, headers = cloudevents.encode(event, source=INCIDENTS)
+            sent = clock.perf_counter()
+            await bus.publish_raw(js, event.subject, payload, headers, timeout=10)
+            acked = clock.perf_counter()
+            deadline = sent + 180
+            while len(seen.get(str(incident_id), {})) < expected:
+                if clock.perf_counter() > deadline or process.poll() is not None:
+                    got = len(seen.get(str(incident_id), {}))
+                    raise TimeoutError(f"saw {got} of {expected} outcomes; see the roster log")
+                await asyncio.sleep(0.002)
+            outcomes = seen[str(incident_id)]
+            arrivals = sorted(t for t, _, _ in outcomes.values())
+            result["rounds"].append(
+                {
+                    "ack_s": acked - sent,
+                    "first_s": arrivals[0] - sent,
+                    "last_s": arrivals[-1] - sent,
+                    "event": event,
+                    "outcomes": outcomes,
+                }
+            )
+            retraction = IncidentRetracted(
+                agency_id=agency, incident_id=incident_id, reason=RetractionReason.OTHER
+            )
+            payload, headers = cloudevents.encode(retraction, source=INCIDENTS)
+            await bus.publish_raw(js, retraction.subject, payload, headers, timeout=10)
+            await drained(js)
+    finally:
+        await nc.close()
+    assert not any(pid in opted_out for r in result["rounds"] for pid in r["outcomes"])
+    result["expected"] = expected
+    return result
+
+
+def compare(region: Region, served: list[str], rounds: list[dict]) -> int:
+    """How many outcomes on the bus differ from the index's answer for the same officers
+    and loads at the moment the service decided (its events' `occurred_at`)."""
+    differ = 0
+    for r in rounds:
+        body = min((b for _, _, b in r["outcomes"].values()), key=lambda b: b["occurred_at"])
+        decided = datetime.fromisoformat(body["occurred_at"])
+        index = RosterIndex(
+            region.supporters,
+            region.officers.values(),
+            region.preferences,
+            region.settings.values(),
+        )
+        event = r["event"]
+        incident = Incident(
+            event.incident_id,
+            event.agency_id,
+            event.category,
+            event.occurred_at,
+            frozenset(i.personnel_id for i in event.involved),
+        )
+        for answer in index.assign(incident, served, decided):
+            wanted = as_on_bus(answer)
+            got = r["outcomes"].get(answer.personnel_id)
+            if got is not None:
+                _, subject, b = got
+                verb = subject.rsplit(".", 1)[1]
+                if verb == "made":
+                    got = (verb, b["supporter_id"], tuple(b["reasons"]))
+                else:
+                    got = (verb, b["reason"])
+            differ += got != wanted
+    return differ
+
+
+def end_to_end(args: argparse.Namespace, region: Region, rng: random.Random) -> dict:
+    started = clock.perf_counter()
+    agency = batch_agency(region)
+    involved, served = mass_casualty(region, agency, args.batch, rng)
+    field_key = new_key()
+    rows = roster_rows(region, field_key)
+    stored = as_stored(region, "background" in store.OfficerRow.__table__.c)
+    result: dict = {"agency": agency, "rows": sum(len(r) for r in rows.values())}
+    workdir = Path(tempfile.mkdtemp(prefix="peerline-bench-"))
+    with (
+        NatsServer(workdir / "nats") as server,
+        scratch_database(args.database_url, workdir, "roster") as database_url,
+    ):
+        result |= asyncio.run(fill(database_url, rows))
+        process, port = start_roster(workdir, server.url, database_url, field_key)
+        try:
+            result |= asyncio.run(
+                on_the_bus(args, stored, agency, involved, served, server.url, port, process)
+            )
+        except BaseException:
+            print(f"The roster service's log: {workdir / 'roster.log'}", file=sys.stderr)
+            raise
+        finally:
+            terminate(process, timeout=15)
+    # The baseline: the naive matcher serving the same officers, in the same order,
+    # with the loads every round started from.
+    first = result["rounds"][1]
+    event = first["event"]
+    incident = Incident(
+        event.incident_id,
+        agency,
+        event.category,
+        event.occurred_at,
+        frozenset(i.personnel_id for i in event.involved),
+    )
+    now = datetime.now(UTC)
+    loads = {s.supporter_id: s.open_assignments for s in stored.supporters}
+    began = clock.perf_counter()
+    expected = []
+    for pid in served:
+        expected.append(naive_match(stored, incident, pid, now, loads))
+        if isinstance(expected[-1], Assigned):
+            loads[expected[-1].supporter_id] += 1
+    result["naive_s"] = clock.perf_counter() - began
+    index = RosterIndex(
+        stored.supporters, stored.officers.values(), stored.preferences, stored.settings.values()
+    )
+    assert index.assign(incident, served, now) == expected
+    result["differ"] = compare(stored, served, result["rounds"])
+    mix = result["mix"] = {"opted out": len(served) - result["expected"]}
+    for _, subject, body in first["outcomes"].values():
+        if subject.endswith(".made"):
+            regional = AssignmentReason.REGIONAL_POOL.value in body["reasons"]
+            kind = "assigned, regional pool" if regional else "assigned, own agency"
+        else:
+            kind = f"unfilled, {body['reason']}"
+        mix[kind] = mix.get(kind, 0) + 1
+    shutil.rmtree(workdir, ignore_errors=True)
+    result["total_s"] = clock.perf_counter() - started
+    return result
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -468,6 +932,56 @@ def report(args: argparse.Namespace, region: Region, r: dict) -> None:
     print("Index and naive matcher agreed on every compared officer and on the whole batch.")
 
 
+def report_end_to_end(args: argparse.Namespace, r: dict) -> None:
+    where = "PostgreSQL" if args.database_url else "SQLite (WAL, synchronous=FULL)"
+    cold, warm = r["rounds"][0], r["rounds"][1:]
+    median = statistics.median(w["last_s"] for w in warm)
+    best = min(w["last_s"] for w in warm)
+    print(
+        f"\nEnd to end (the roster service as its own process on {where}, a nats-server; "
+        f"{r['agency']}, {args.batch} officers, {r['expected']} outcomes on the bus)"
+    )
+    print(
+        f"Region written in {r['write_s']:.1f} s ({r['rows']:,} rows, bulk inserts after the "
+        f"migrations); read back as the service does in {r['load_s']:.1f} s, index built in "
+        f"{r['index_s'] * 1000:.0f} ms (both in this process); service ready "
+        f"{r['ready_s']:.1f} s after start"
+    )
+    rows = [
+        (f"s, report to last outcome, warm (median of {len(warm)})", median),
+        (f"s, report to last outcome, warm (best of {len(warm)})", best),
+        ("s, report to last outcome, cold (first after start)", cold["last_s"]),
+    ]
+    print(f"{'measure':<52}{'service':>10}{'naive':>10}{'ratio':>8}")
+    for label, ours in rows:
+        print(f"{label:<52}{ours:>10.2f}{r['naive_s']:>10.2f}{ours / r['naive_s']:>8.3f}")
+    print(
+        f"\n{'incident':<16}{'publish acked ms':>18}{'first outcome ms':>18}{'last outcome ms':>18}"
+    )
+    for n, round_ in enumerate(r["rounds"]):
+        label = "cold" if n == 0 else f"warm {n}"
+        times = (round_["ack_s"], round_["first_s"], round_["last_s"])
+        print(f"{label:<16}" + "".join(f"{t * 1000:>18.0f}" for t in times))
+    print(f"How the {args.batch} officers were served (first warm incident):")
+    for kind, count in sorted(r["mix"].items()):
+        print(f"  {kind:<44}{count:>8}")
+    if r["differ"]:
+        print(
+            f"{r['differ']} outcomes on the bus differed from the index's answer at the "
+            "moment the service decided (a window opening or closing in between?)."
+        )
+    else:
+        print(
+            "Every outcome on the bus was the index's answer for the same officers, loads "
+            "and moment; the naive matcher agreed with the index on the batch."
+        )
+    print(
+        f"\nend to end {args.batch}-officer incident: {median:.2f} s (cold "
+        f"{cold['last_s']:.2f} s); naive in-process matching of the same {args.batch}: "
+        f"{r['naive_s']:.2f} s"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--agencies", type=int, default=200)
@@ -478,10 +992,37 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--rounds", type=int, default=4, help="warm end-to-end incidents after the cold one"
+    )
+    parser.add_argument("--database-url", default=None, help="PostgreSQL: a scratch database")
+    parser.add_argument(
+        "--in-process-only", action="store_true", help="skip the end-to-end measurement"
+    )
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds: at least one warm incident")
+    load = os.getloadavg()[0]  # others' work on these cores shows in every figure
+    began = clock.perf_counter()
     rng = random.Random(args.seed)
     region = generate(args, rng)
+    generated = clock.perf_counter()
     report(args, region, measure(args, region, rng))
+    measured = clock.perf_counter()
+    if not args.in_process_only:
+        e2e = end_to_end(args, region, rng)
+        report_end_to_end(args, e2e)
+    print(
+        f"\nBench run: {clock.perf_counter() - began:.0f} s (region generated in "
+        f"{generated - began:.0f} s, in process {measured - generated:.0f} s"
+        + (
+            ""
+            if args.in_process_only
+            else f", end to end {e2e['total_s']:.0f} s of which the naive baseline "
+            f"{e2e['naive_s']:.0f} s"
+        )
+        + f"; load average {load:.1f} at start)"
+    )
 
 
 if __name__ == "__main__":

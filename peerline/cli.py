@@ -10,6 +10,7 @@ NATS client, Rich and every event model.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -34,6 +35,10 @@ schema = typer.Typer(
     help="The contract files: event schemas, AsyncAPI, OpenAPI.", no_args_is_help=True
 )
 app.add_typer(schema, name="schema")
+roster = typer.Typer(help="The roster of supporters and officers.", no_args_is_help=True)
+app.add_typer(roster, name="roster")
+
+IMPORT_TOKEN_TTL = timedelta(minutes=5)
 
 DataDir = Annotated[
     Path | None,
@@ -83,15 +88,62 @@ def token(
         lifetime = parse_duration(ttl)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--ttl") from None
+    typer.echo(_signed(_settings(data_dir), agency, role, sub, lifetime))
+
+
+def _signed(
+    settings: Settings, agency: str, role: Role, sub: str | None, lifetime: timedelta
+) -> str:
+    """A token signed with the stack's secret; a usage error when there is none."""
     try:
-        secret = _settings(data_dir).signing_secret()
+        secret = settings.signing_secret()
     except RuntimeError as exc:
         _fail(str(exc), 2)
     try:
-        signed = issue_token(secret, agency=agency, role=role, sub=sub, ttl=lifetime)
+        return issue_token(secret, agency=agency, role=role, sub=sub, ttl=lifetime)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--agency") from None
-    typer.echo(signed)
+
+
+@roster.command("import")
+def roster_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE.csv", exists=True, dir_okay=False, help="The roster CSV (docs/roster.md)."
+        ),
+    ],
+    agency: Annotated[str, typer.Option(help="The agency whose roster it is, e.g. CA0190000.")],
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="The roster service (default: the running stack's, from stack.json).",
+            show_default=False,
+        ),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Check every row as an import would; keep nothing.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Import supporters, their training and officers from a CSV, all or nothing: the
+    counts, or every bad row with its column and the reason."""
+    from peerline.roster_import import ImportFailed, send, summary
+
+    settings = _settings(data_dir)
+    roster_url = url or _stack_service_url(settings.data_dir, "roster")
+    if roster_url is None:
+        _fail("no roster URL: pass --url or run `peerline up`", 2)
+    # Minted here and used at once, so it need only outlive one request.
+    signed = _signed(settings, agency, Role.COORDINATOR, None, IMPORT_TOKEN_TTL)
+    try:
+        answer = send(roster_url, signed, file.read_bytes(), agency=agency, dry_run=check)
+    except ImportFailed as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    for line in summary(answer):
+        typer.echo(line)
 
 
 @events.command("tail")
@@ -194,3 +246,8 @@ def _nats_url(option: str | None, data_dir: Path | None) -> str:
 def _stack_nats_url(data_dir: Path) -> str | None:
     stack = stackfile.read(data_dir)
     return stack.get("nats_url") if stack else None
+
+
+def _stack_service_url(data_dir: Path, service: str) -> str | None:
+    stack = stackfile.read(data_dir)
+    return stack.get("services", {}).get(service) if stack else None

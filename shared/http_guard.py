@@ -9,7 +9,8 @@ parsed, and in this order
    without an `Authorization: Bearer` header, unless its path is on the anonymous
    allow-list. It only checks that a token is there: the route's dependency verifies
    it, once;
-2. answers 413 to a `Content-Length` above `max_body_bytes`;
+2. answers 413 to a `Content-Length` above `max_body_bytes`, or above the path's own
+   limit in `body_limits` (a route that takes files);
 3. reads the body itself against a count and one deadline for the whole body: 413 as
    soon as the count passes the limit (chunked bodies declare no length), 408 when the
    deadline passes. The app gets the body replayed from memory, so a route never sees
@@ -21,7 +22,7 @@ A refusal closes the connection, so the rest of a refused body is never read.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -42,10 +43,12 @@ class HttpGuard:
         anonymous_paths: Iterable[str],
         max_body_bytes: int,
         body_timeout: float,
+        body_limits: Mapping[str, int] | None = None,
     ) -> None:
         self.app = app
         self.anonymous_paths = frozenset(anonymous_paths)
         self.max_body_bytes = max_body_bytes
+        self.body_limits = dict(body_limits or {})
         self.body_timeout = body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -58,14 +61,15 @@ class HttpGuard:
         if path not in self.anonymous_paths and not bearer_token(headers.get("authorization", "")):
             await _refuse(scope, receive, send, 401, "Unauthorized", TOKEN_REQUIRED)
             return
+        limit = self.body_limits.get(path, self.max_body_bytes)
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body_bytes:
-            await self._too_large(scope, receive, send)
+        if length.isdigit() and int(length) > limit:
+            await self._too_large(scope, receive, send, limit)
             return
         try:
-            body = await self._read_body(receive)
+            body = await self._read_body(receive, limit)
         except _TooLarge:
-            await self._too_large(scope, receive, send)
+            await self._too_large(scope, receive, send, limit)
             return
         except TimeoutError:
             detail = f"The body did not arrive within {self.body_timeout:g} seconds."
@@ -74,9 +78,9 @@ class HttpGuard:
         if body is not None:  # None: the client has gone
             await self.app(scope, _replay(body, receive), send)
 
-    async def _read_body(self, receive: Receive) -> bytes | None:
-        """The whole body, or None if the client disconnected. Holds at most
-        `max_body_bytes` (and the message that passes it)."""
+    async def _read_body(self, receive: Receive, limit: int) -> bytes | None:
+        """The whole body, or None if the client disconnected. Holds at most `limit`
+        bytes (and the message that passes it)."""
         chunks: list[bytes] = []
         size = 0
         async with asyncio.timeout(self.body_timeout):
@@ -86,14 +90,14 @@ class HttpGuard:
                     return None
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > self.max_body_bytes:
+                if size > limit:
                     raise _TooLarge
                 chunks.append(chunk)
                 if not message.get("more_body", False):
                     return b"".join(chunks)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        detail = f"The body may not exceed {self.max_body_bytes} bytes."
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        detail = f"The body may not exceed {limit} bytes."
         await _refuse(scope, receive, send, 413, "Content Too Large", detail)
 
 

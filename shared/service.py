@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -229,11 +229,14 @@ class ServiceRuntime:
         description: str,
         version: str = "1",
         anonymous_paths: Iterable[str] = (),
+        body_limits: Mapping[str, int] | None = None,
     ) -> FastAPI:
         """The service's app. `anonymous_paths` are exact paths of the service's own
         routes that authenticate without a bearer token (say, with a code in the body);
         they are a parameter rather than a setting, so configuration can never open a
-        route that code expects to be guarded."""
+        route that code expects to be guarded. `body_limits` gives exact paths that take
+        larger bodies than `max_body_bytes` (say, a file) their own limit, likewise in
+        code, so no setting raises the limit of every route."""
         app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
@@ -242,6 +245,7 @@ class ServiceRuntime:
             anonymous_paths=ANONYMOUS_PATHS | set(anonymous_paths),
             max_body_bytes=self.settings.max_body_bytes,
             body_timeout=self.settings.body_timeout,
+            body_limits=body_limits,
         )
         install_problem_handlers(app, unavailable=self._database_down)
         app.include_router(health_router(self.readiness))

@@ -14,7 +14,7 @@ from shared import audit
 from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.events import Involved
 from shared.problems import Problem
-from shared.service import ServiceRuntime
+from shared.routes import Runtime, problems
 from shared.vocab import Category, RetractionReason
 
 from . import intake
@@ -24,22 +24,9 @@ from .store import IncidentRow, SourceTypeRow
 
 router = APIRouter(prefix="/v1")
 
-PROBLEMS = {
-    400: {"description": "The body could not be parsed"},
-    401: {"description": "No valid bearer token"},
-    403: {"description": "Wrong role, or another agency's data"},
-    404: {"description": "No such incident"},
-    408: {"description": "The body did not arrive in time"},
-    413: {"description": "The body is larger than the service accepts"},
-    422: {"description": "Invalid body; `errors` names each field at fault"},
-}
+PROBLEMS = problems(s404="No such incident")
 
 
-async def runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
-
-
-Runtime = Annotated[ServiceRuntime, Depends(runtime)]
 Ingest = Annotated[Principal, Depends(require_role(Role.INGEST))]
 Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
 Retractor = Annotated[Principal, Depends(require_role(Role.INGEST, Role.COORDINATOR))]

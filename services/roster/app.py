@@ -12,7 +12,7 @@ from shared.settings import Settings
 
 from . import subscribers
 from .personal import Sealer
-from .routes import ROUTERS
+from .routes import ROUTERS, imports
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -23,6 +23,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
     app = runtime.create_app(
         title="Peerline roster",
         description="Peer supporters, officers, preferences, resources and agency settings.",
+        body_limits={imports.PATH: imports.MAX_BYTES},
     )
     app.state.sealer = Sealer(settings)
     for router in ROUTERS:

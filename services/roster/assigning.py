@@ -21,14 +21,16 @@ published as a `PeerAssigned` (reason `care_for_carer`) or `AssignmentUnfilled` 
 supporter's agency, for a care episode whose id derives from the closed assignment.
 
 Matching runs on a `RosterIndex` kept per process and rebuilt when the directories'
-revision moves. Loads are read from the store before each batch, and a supporter's load
-is raised by a conditional UPDATE that holds only below their cap: when another replica
-took the last slot first, the index learns the supporter is full and the officer is
-matched again.
+revision moves: at start and in the background (`prepare`), so an incident seldom waits
+for a rebuild, and before each batch if the revision moved since. Loads are read from
+the store before each batch, and a supporter's load is raised by a conditional UPDATE
+that holds only below their cap: when another replica took the last slot first, the
+index learns the supporter is full and the officer is matched again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from opentelemetry.context import Context
 from prometheus_client import Counter
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import outbox
 from shared.bus import Received
@@ -107,8 +109,19 @@ class Assigner:
         self._caps: dict[str, int] = {}  # supporter: max open assignments
         self._settings: dict[str, AgencySettings] = {}
         self._revision = -1
+        # One batch at a time uses the index: consumers and the background refresh.
+        self._lock = asyncio.Lock()
+
+    async def prepare(self, sessions: async_sessionmaker) -> None:
+        """Bring the index up to the committed directories, ahead of the next batch."""
+        async with self._lock, sessions() as session:
+            await self._refresh(session)
 
     async def apply(self, session: AsyncSession, items: list[Received[Event]]) -> None:
+        async with self._lock:
+            await self._apply(session, items)
+
+    async def _apply(self, session: AsyncSession, items: list[Received[Event]]) -> None:
         await self._refresh(session)
         for item in items:
             event = item.value
@@ -118,11 +131,12 @@ class Assigner:
                 await self._assign(session, event, item.trace)
 
     async def end_care(self, session: AsyncSession, items: list[Received[CheckInClosed]]) -> None:
-        await self._refresh(session)
-        for item in items:
-            event = item.value
-            if event.care_ended and event.assignment_id is not None:
-                await self._close(session, str(event.assignment_id), item.trace)
+        async with self._lock:
+            await self._refresh(session)
+            for item in items:
+                event = item.value
+                if event.care_ended and event.assignment_id is not None:
+                    await self._close(session, str(event.assignment_id), item.trace)
 
     async def _refresh(self, session: AsyncSession) -> None:
         """The index as committed: rebuilt if the directories changed, loads re-read."""

@@ -16,32 +16,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.ids import AgencyId
 from shared.problems import Problem
-from shared.service import ServiceRuntime
+from shared.routes import problems
 
 from .personal import Sealer
 from .store import SupporterRow
 
-PROBLEMS = {
-    400: {"description": "The body could not be parsed"},
-    401: {"description": "No valid bearer token"},
-    403: {"description": "Wrong role, or another agency's records"},
-    404: {"description": "No such record"},
-    408: {"description": "The body did not arrive in time"},
-    409: {"description": "The record conflicts with another one"},
-    413: {"description": "The body is larger than the service accepts"},
-    422: {"description": "Invalid body or query; `errors` names each field at fault"},
-}
-
-
-async def _runtime(request: Request) -> ServiceRuntime:
-    return request.app.state.runtime
+PROBLEMS = problems(
+    s403="Wrong role, or another agency's records",
+    s409="The record conflicts with another one",
+)
 
 
 async def _sealer(request: Request) -> Sealer:
     return request.app.state.sealer
 
 
-Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
 Seals = Annotated[Sealer, Depends(_sealer)]
 Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
 AgencyQuery = Annotated[
@@ -56,16 +45,6 @@ def own_agency(caller: Principal, agency_id: str | None) -> str:
     if agency_id is not None:
         ensure_agency(caller, agency_id)
     return caller.agency
-
-
-def invalid(field: str, message: str) -> Problem:
-    """A 422 naming the field at fault, for rules a request model cannot check alone."""
-    return Problem(
-        422,
-        "Unprocessable Content",
-        f"{field}: {message}",
-        errors=[{"loc": [field], "msg": message}],
-    )
 
 
 async def live_supporter(

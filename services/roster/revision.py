@@ -4,6 +4,8 @@ process can tell with one cheap read that its matching index is stale."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from sqlalchemy import Integer, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,9 +26,21 @@ async def current(session: AsyncSession) -> int:
     return await session.scalar(select(RevisionRow.revision).where(RevisionRow.id == 1)) or 0
 
 
-async def changed(session: AsyncSession, event: Event, *, source: str) -> None:
-    """Record a change of the directories: its event in the outbox, and a new revision."""
-    outbox.add(session, event, source=source)
+class Written(NamedTuple):
+    """What putting one record did: whether it is new, and its event (None: nothing
+    changed). The caller stages the events with `changed`, so an import of many
+    records raises the revision once."""
+
+    created: bool
+    event: Event | None
+
+
+async def changed(session: AsyncSession, *events: Event, source: str) -> None:
+    """Record changes of the directories: their events in the outbox, and one new
+    revision."""
+    if not events:
+        return
+    await outbox.add_all(session, [(event, None) for event in events], source=source)
     insert = upsert_insert(session)
     await session.execute(
         insert(RevisionRow)

@@ -168,11 +168,11 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
         return stmt if agencies is None else stmt.where(column.in_(agencies))
 
     training: dict[str, dict[TrainingArea, date]] = {}
-    query = scoped(select(TrainingRow), TrainingRow.agency_id)
+    query = scoped(_plain(TrainingRow), TrainingRow.agency_id)
     async for row in _chunks(session, query, TrainingRow.supporter_id, TrainingRow.area):
         training.setdefault(row.supporter_id, {})[TrainingArea(row.area)] = row.expires_on
 
-    query = scoped(select(SupporterRow), SupporterRow.agency_id).where(
+    query = scoped(_plain(SupporterRow), SupporterRow.agency_id).where(
         SupporterRow.removed_at.is_(None)
     )
     supporters = [
@@ -180,7 +180,7 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
         async for row in _chunks(session, query, SupporterRow.supporter_id)
     ]
 
-    query = scoped(select(OfficerRow), OfficerRow.agency_id)
+    query = scoped(_plain(OfficerRow), OfficerRow.agency_id)
     officers = [
         Officer(
             agency_id=row.agency_id,
@@ -193,7 +193,7 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
         async for row in _chunks(session, query, OfficerRow.agency_id, OfficerRow.personnel_id)
     ]
 
-    query = scoped(select(PreferencesRow), PreferencesRow.agency_id)
+    query = scoped(_plain(PreferencesRow), PreferencesRow.agency_id)
     preferences = {
         (row.agency_id, row.personnel_id): Preferences(
             preferred_gender=row.preferred_gender,
@@ -220,14 +220,20 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
     return IndexInputs(supporters, officers, preferences, settings)
 
 
+def _plain(model) -> Select:
+    """Every column of `model`'s table as plain rows: a region's roster is some 170,000
+    rows, which load several times faster without an ORM object for each."""
+    return select(*model.__table__.c)
+
+
 async def _chunks(session: AsyncSession, query: Select, *keys) -> AsyncIterator:
-    """The entities `query` selects, in key order, `CHUNK` rows per statement."""
+    """The rows `query` selects, in key order, `CHUNK` rows per statement."""
     last: tuple | None = None
     while True:
         page = query.order_by(*keys).limit(CHUNK)
         if last is not None:
             page = page.where(tuple_(*keys) > tuple_(*last))
-        rows = (await session.scalars(page)).all()
+        rows = (await session.execute(page)).all()
         for row in rows:
             yield row
         if len(rows) < CHUNK:
@@ -235,7 +241,7 @@ async def _chunks(session: AsyncSession, query: Select, *keys) -> AsyncIterator:
         last = tuple(getattr(rows[-1], key.key) for key in keys)
 
 
-def _supporter(row: SupporterRow, training: dict[TrainingArea, date]) -> Supporter:
+def _supporter(row, training: dict[TrainingArea, date]) -> Supporter:
     profile = row.profile
     return Supporter(
         supporter_id=row.supporter_id,

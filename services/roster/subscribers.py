@@ -15,6 +15,7 @@ from .assigning import Assigner
 DURABLE = "roster-incidents"
 CARE_DURABLE = "roster-care"
 REMINDER_INTERVAL = 6 * 3600.0  # seconds: a reminder is due on a day, not a minute
+INDEX_INTERVAL = 15.0  # seconds between checks that the matching index is current
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -32,4 +33,5 @@ def register(runtime: ServiceRuntime) -> None:
         stream=CHECKINS,
         apply=assigner.end_care,
     )
+    runtime.every("matching-index", INDEX_INTERVAL, lambda: assigner.prepare(runtime.readers))
     runtime.every("training-reminders", REMINDER_INTERVAL, lambda: reminders.remind(runtime))

@@ -7,14 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import nats
 
-from shared import bus, cloudevents
-from shared.events import Event, IncidentReported, Involved
+from shared.events import IncidentReported, Involved
 from shared.tokens import Role
 from shared.vocab import Category, InvolvedRole, TrainingArea
 from tests.conftest import bearer
 from tests.roster.records import supporter
+from tests.support.bus import publish  # noqa: F401  (the roster tests publish with it)
 
 ALWAYS = {"timezone": "UTC", "weekly": [], "on_call": [], "leave": []}
 
@@ -41,16 +40,6 @@ def reported(agency: str, *officers: tuple[str, InvolvedRole]) -> IncidentReport
         category=Category.OFFICER_INVOLVED_SHOOTING,
         involved=[Involved(personnel_id=p, role=r) for p, r in officers],
     )
-
-
-async def publish(nats_url: str, *events: Event) -> None:
-    nc = await nats.connect(nats_url)
-    try:
-        for event in events:
-            payload, headers = cloudevents.encode(event, source="peerline/incidents")
-            await bus.publish_raw(nc.jetstream(), event.subject, payload, headers, timeout=5)
-    finally:
-        await nc.close()
 
 
 def coordinator(roster, agency: str) -> httpx.AsyncClient:

@@ -16,7 +16,13 @@ from shared.events import (
     PeerAssigned,
 )
 from shared.streams import EVENTS
-from shared.vocab import Category, InvolvedRole, RetractionReason, UnfilledReason
+from shared.vocab import (
+    AssignmentReason,
+    Category,
+    InvolvedRole,
+    RetractionReason,
+    UnfilledReason,
+)
 from tests.roster.scenario import add_supporter, coordinator, publish, reported
 from tests.support.bus import EventLog
 from tests.support.running import on_the_bus, roster_settings
@@ -152,3 +158,17 @@ async def test_the_traces_of_an_assignment_name_no_officer_and_no_supporter(rost
     for span in spans:
         text = repr((span.name, dict(span.attributes or {}), [e.attributes for e in span.events]))
         assert "B4Q2Z" not in text and "QX7" not in text
+
+
+async def test_an_officers_background_on_their_record_finds_a_peer_who_shares_it(roster, agency):
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1", unit="U1", background=[])
+        await add_supporter(client, agency, "S-B", "PSO-2", unit="U2", background=["military"])
+        answer = await client.put("/v1/officers/B100", json={"background": ["military"]})
+        assert answer.status_code == 201, answer.text
+        assert answer.json()["background"] == ["military"]
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, reported(agency, ("B100", InvolvedRole.PRIMARY)))
+        [assigned] = await log.wait_for(PeerAssigned)
+    assert assigned.supporter_id == "S-B"
+    assert AssignmentReason.BACKGROUND_MATCH in assigned.reasons

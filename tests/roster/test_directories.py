@@ -272,6 +272,7 @@ async def test_officers_are_kept_by_the_agency_coordinator(roster, agency):
         "unit": "Patrol North",
         "rank": "Officer",
         "supervisor_id": "SGT-1",
+        "background": [],
         "updated_at": None,
     }
     assert own_boss.status_code == 422
@@ -462,6 +463,7 @@ FOREIGN = [
     ("GET", "/v1/resources", "/v1/resources?agency_id={a}", None),
     ("PUT", "/v1/settings", "/v1/settings", lambda a: {"agency_id": a}),
     ("GET", "/v1/settings", "/v1/settings?agency_id={a}", None),
+    ("POST", "/v1/imports", "/v1/imports?agency_id={a}", None),
 ]
 
 

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from services.roster import assignment_store, revision, store  # noqa: F401  (its tables)
+from services.roster import assignment_store, reminders, revision, store  # noqa: F401  (its tables)
 from shared import audit, inbox, outbox  # noqa: F401  (and the shared ones)
 from shared.db import Base, run_migrations_online
 

@@ -1,6 +1,7 @@
-"""The roster's HTTP routes, one module per directory."""
+"""The roster's HTTP routes, one module per directory, and the roster CSV that the
+import route reads (`roster_csv`)."""
 
-from . import officers, resources, settings, supporters, training
+from . import imports, officers, resources, settings, supporters, training
 
 ROUTERS = (
     supporters.router,
@@ -8,4 +9,5 @@ ROUTERS = (
     officers.router,
     resources.router,
     settings.router,
+    imports.router,
 )

@@ -21,18 +21,12 @@ from shared.auth import Principal, Role, require_role
 from shared.events import OfficerUpdated, PreferencesUpdated
 from shared.ids import AgencyId, PersonnelId
 from shared.problems import Problem
+from shared.routes import Runtime, invalid
 
 from .. import revision
-from ..fields import Body, Code, Label, Languages
-from ..http import (
-    AGENCY_FIELD,
-    PROBLEMS,
-    AgencyQuery,
-    Coordinator,
-    Runtime,
-    invalid,
-    own_agency,
-)
+from ..fields import Body, Code, Codes, Label, Languages
+from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, own_agency
+from ..revision import Written
 from ..store import OfficerRow, PreferencesRow, SupporterRow
 
 router = APIRouter(prefix="/v1", tags=["officers"])
@@ -49,6 +43,11 @@ class OfficerRecord(Body):
     supervisor_id: PersonnelId | None = Field(
         default=None, description="The supervisor's personnel_id."
     )
+    background: Codes = Field(
+        default_factory=list,
+        description="Background codes, as on supporter records: matching prefers a peer "
+        "who shares one.",
+    )
 
 
 class OfficerView(BaseModel):
@@ -57,6 +56,7 @@ class OfficerView(BaseModel):
     unit: str | None
     rank: str | None
     supervisor_id: PersonnelId | None
+    background: list[str]
     updated_at: datetime
 
 
@@ -88,8 +88,43 @@ def _officer_view(row: OfficerRow) -> OfficerView:
         unit=row.unit,
         rank=row.rank,
         supervisor_id=row.supervisor_id,
+        background=row.background or [],
         updated_at=row.updated_at,
     )
+
+
+def write_officer(
+    session: AsyncSession,
+    agency: str,
+    personnel_id: str,
+    record: OfficerRecord,
+    *,
+    stored: OfficerRow | None,
+) -> tuple[OfficerRow, Written]:
+    """Put `record` as the agency's officer `personnel_id`, whose row is `stored` (None:
+    a new officer; the caller reads it, so an import reads all of its rows at once). The
+    one write behind `PUT /v1/officers/{personnel_id}` and the import. The supervisor
+    need not be on the roster (yet), so officers can be put in any order. Nothing is
+    written, and no event is given, when the record is what is stored."""
+    if record.supervisor_id == personnel_id:
+        raise invalid("supervisor_id", "an officer is not their own supervisor")
+    wanted = {
+        "unit": record.unit,
+        "rank": record.rank,
+        "supervisor_id": record.supervisor_id,
+        "background": sorted(record.background),
+    }
+    row = stored
+    created = row is None
+    if created:
+        row = OfficerRow(agency_id=agency, personnel_id=personnel_id)
+        session.add(row)
+    elif all(getattr(row, name) == value for name, value in wanted.items()):
+        return row, Written(created=False, event=None)
+    for name, value in wanted.items():
+        setattr(row, name, value)
+    row.updated_at = datetime.now(UTC)
+    return row, Written(created, OfficerUpdated(agency_id=agency, personnel_id=personnel_id))
 
 
 @router.put(
@@ -107,26 +142,14 @@ async def put_officer(
     response: Response,
 ) -> OfficerView:
     agency = own_agency(caller, body.agency_id)
-    if body.supervisor_id == personnel_id:
-        raise invalid("supervisor_id", "an officer is not their own supervisor")
-    wanted = {"unit": body.unit, "rank": body.rank, "supervisor_id": body.supervisor_id}
     async with rt.sessions() as session:
-        row = await session.get(OfficerRow, (agency, personnel_id))
-        if row is None:
-            row = OfficerRow(agency_id=agency, personnel_id=personnel_id)
-            session.add(row)
-            response.status_code = 201
-        elif all(getattr(row, name) == value for name, value in wanted.items()):
-            return _officer_view(row)
-        for name, value in wanted.items():
-            setattr(row, name, value)
-        row.updated_at = datetime.now(UTC)
-        await revision.changed(
-            session,
-            OfficerUpdated(agency_id=agency, personnel_id=personnel_id),
-            source=rt.source,
-        )
-        await rt.commit(session)
+        stored = await session.get(OfficerRow, (agency, personnel_id))
+        row, written = write_officer(session, agency, personnel_id, body, stored=stored)
+        if written.event is not None:
+            await revision.changed(session, written.event, source=rt.source)
+            await rt.commit(session)
+    if written.created:
+        response.status_code = 201
     return _officer_view(row)
 
 

@@ -21,10 +21,11 @@ from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.events import ResourceId, ResourceUpdated
 from shared.ids import AgencyId
 from shared.problems import Problem
+from shared.routes import Runtime
 from shared.vocab import ResourceType
 
 from ..fields import Body, Name, Phone, WebUrl
-from ..http import PROBLEMS, AgencyQuery, Runtime, own_agency
+from ..http import PROBLEMS, AgencyQuery, own_agency
 from ..store import ResourceRow
 
 router = APIRouter(prefix="/v1", tags=["resources"])

@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 
 from shared.events import AgencySettingsUpdated
 from shared.ids import AgencyId
+from shared.routes import Runtime
 from shared.vocab import TrainingArea
 
 from .. import revision
 from ..domain import AgencySettings
 from ..fields import Body, TrainingAreas
-from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, Runtime, own_agency
+from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, own_agency
 from ..store import AgencySettingsRow
 
 router = APIRouter(prefix="/v1", tags=["settings"])

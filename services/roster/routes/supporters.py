@@ -17,10 +17,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
-from shared.auth import ensure_agency
+from shared.auth import Principal, ensure_agency
 from shared.events import SupporterId, SupporterRemoved, SupporterUpdated, UtcDatetime
 from shared.ids import AgencyId, PersonnelId
 from shared.problems import Problem
+from shared.routes import Runtime
 from shared.vocab import TrainingArea
 
 from .. import revision
@@ -36,16 +37,9 @@ from ..fields import (
     TimeOfDay,
     TimeZone,
 )
-from ..http import (
-    PROBLEMS,
-    AgencyQuery,
-    Coordinator,
-    Runtime,
-    Seals,
-    live_supporter,
-    own_agency,
-)
+from ..http import PROBLEMS, AgencyQuery, Coordinator, Seals, live_supporter, own_agency
 from ..personal import Contact, Personal, Sealer
+from ..revision import Written
 from ..store import SupporterRow, TrainingRow
 
 router = APIRouter(prefix="/v1", tags=["supporters"])
@@ -217,6 +211,44 @@ def _updated(row: SupporterRow) -> SupporterUpdated:
     )
 
 
+async def write_supporter(
+    session: AsyncSession,
+    caller: Principal,
+    supporter_id: str,
+    record: SupporterRecord,
+    sealer: Sealer,
+    *,
+    stored: SupporterRow | None,
+) -> tuple[SupporterRow, Written]:
+    """Put `record` as the supporter `supporter_id`, whose row is `stored` (None: a new
+    supporter; the caller reads it, so an import reads all of its rows at once). The one
+    write behind `PUT /v1/supporters/{supporter_id}` and the import, so both hold the
+    same rules: another agency's supporter is refused (403), as is a personnel_id
+    another supporter of the agency has (409), and the name and contact details are
+    sealed. Nothing is written, and no event is given, when the record is what is
+    stored."""
+    ensure_agency(caller, record.agency_id)
+    row = stored
+    if row is not None and row.agency_id != caller.agency:
+        message = "another agency's supporter has this supporter_id"
+        raise Problem(403, "Forbidden", message, errors=[{"loc": ["supporter_id"], "msg": message}])
+    await _ensure_personnel_id_free(session, record, supporter_id)
+    personal = Personal(display_name=record.display_name, contact=record.contact)
+    columns = _columns(record)
+    created = row is None
+    if created:
+        row = SupporterRow(supporter_id=supporter_id, agency_id=record.agency_id)
+        session.add(row)
+    elif not _changed(row, columns, personal, sealer):
+        return row, Written(created=False, event=None)
+    for name, value in columns.items():
+        setattr(row, name, value)
+    row.personal = sealer.seal(supporter_id, personal)
+    row.removed_at = None
+    row.updated_at = datetime.now(UTC)
+    return row, Written(created=created, event=_updated(row))
+
+
 @router.put(
     "/supporters/{supporter_id}",
     response_model=SupporterView,
@@ -231,31 +263,18 @@ async def put_supporter(
     sealer: Seals,
     response: Response,
 ) -> SupporterView:
-    ensure_agency(caller, body.agency_id)
-    personal = Personal(display_name=body.display_name, contact=body.contact)
-    columns = _columns(body)
-    now = datetime.now(UTC)
     async with rt.sessions() as session:
-        row = await session.get(SupporterRow, supporter_id)
-        if row is not None:
-            ensure_agency(caller, row.agency_id)
-        await _ensure_personnel_id_free(session, body, supporter_id)
-        if row is None:
-            row = SupporterRow(supporter_id=supporter_id, agency_id=body.agency_id)
-            session.add(row)
-            response.status_code = 201
-            changed = True
-        else:
-            changed = _changed(row, columns, personal, sealer)
-        if changed:
-            for name, value in columns.items():
-                setattr(row, name, value)
-            row.personal = sealer.seal(supporter_id, personal)
-            row.removed_at = None
-            row.updated_at = now
-            await revision.changed(session, _updated(row), source=rt.source)
+        stored = await session.get(SupporterRow, supporter_id)
+        row, written = await write_supporter(
+            session, caller, supporter_id, body, sealer, stored=stored
+        )
+        if written.event is not None:
+            await revision.changed(session, written.event, source=rt.source)
         training = await _training(session, supporter_id)
         await rt.commit(session)
+    if written.created:
+        response.status_code = 201
+    personal = Personal(display_name=body.display_name, contact=body.contact)
     return _view(row, personal, training)
 
 

@@ -7,18 +7,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, field_validator
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.events import SupporterId, TrainingUpdated
 from shared.ids import PersonnelId
+from shared.routes import Runtime
 from shared.vocab import TrainingArea
 
 from .. import revision
-from ..expiry import Due, due
+from ..expiry import Due
 from ..fields import Body
-from ..http import PROBLEMS, AgencyQuery, Coordinator, Runtime, live_supporter, own_agency
-from ..store import SupporterRow, TrainingRow, agency_settings
+from ..http import PROBLEMS, AgencyQuery, Coordinator, live_supporter, own_agency
+from ..reminders import renewals
+from ..revision import Written
+from ..store import SupporterRow, TrainingRow
 from .supporters import SupporterIdPath, TrainingView
 
 router = APIRouter(prefix="/v1", tags=["training"])
@@ -48,6 +51,42 @@ class Expiring(BaseModel):
     status: Due
 
 
+def write_training(
+    session: AsyncSession,
+    supporter: SupporterRow,
+    area: TrainingArea,
+    record: TrainingRecord,
+    *,
+    stored: TrainingRow | None,
+) -> Written:
+    """Record `supporter`'s training in `area`, whose row is `stored` (None: a first
+    record; the caller reads it, so an import reads all of its rows at once). The one
+    write behind `PUT /v1/supporters/{supporter_id}/training/{area}` and the import.
+    Nothing is written, and no event is given, when the dates are the stored ones."""
+    row = stored
+    created = row is None
+    if created:
+        row = TrainingRow(
+            supporter_id=supporter.supporter_id, area=area.value, agency_id=supporter.agency_id
+        )
+        session.add(row)
+    elif (row.completed_on, row.expires_on) == (record.completed_on, record.expires_on):
+        return Written(created=False, event=None)
+    row.completed_on = record.completed_on
+    row.expires_on = record.expires_on
+    row.updated_at = datetime.now(UTC)
+    return Written(
+        created,
+        TrainingUpdated(
+            agency_id=supporter.agency_id,
+            supporter_id=supporter.supporter_id,
+            area=area,
+            completed_on=record.completed_on,
+            expires_on=record.expires_on,
+        ),
+    )
+
+
 @router.put(
     "/supporters/{supporter_id}/training/{area}",
     response_model=TrainingView,
@@ -64,30 +103,13 @@ async def put_training(
 ) -> TrainingView:
     async with rt.sessions() as session:
         supporter = await live_supporter(session, caller, supporter_id)
-        row = await session.get(TrainingRow, (supporter_id, area.value))
-        if row is None:
-            row = TrainingRow(
-                supporter_id=supporter_id, area=area.value, agency_id=supporter.agency_id
-            )
-            session.add(row)
-            response.status_code = 201
-        elif (row.completed_on, row.expires_on) == (body.completed_on, body.expires_on):
-            return TrainingView(area=area, completed_on=row.completed_on, expires_on=row.expires_on)
-        row.completed_on = body.completed_on
-        row.expires_on = body.expires_on
-        row.updated_at = datetime.now(UTC)
-        await revision.changed(
-            session,
-            TrainingUpdated(
-                agency_id=supporter.agency_id,
-                supporter_id=supporter_id,
-                area=area,
-                completed_on=body.completed_on,
-                expires_on=body.expires_on,
-            ),
-            source=rt.source,
-        )
-        await rt.commit(session)
+        stored = await session.get(TrainingRow, (supporter_id, area.value))
+        written = write_training(session, supporter, area, body, stored=stored)
+        if written.event is not None:
+            await revision.changed(session, written.event, source=rt.source)
+            await rt.commit(session)
+    if written.created:
+        response.status_code = 201
     return TrainingView(area=area, completed_on=body.completed_on, expires_on=body.expires_on)
 
 
@@ -106,46 +128,18 @@ async def list_expiring(
 ) -> list[Expiring]:
     agency = own_agency(caller, agency_id)
     today = datetime.now(UTC).date()
-    horizon = today + timedelta(days=within_days)
     async with rt.sessions() as session:
-        required = sorted((await agency_settings(session, agency)).required_training)
-        supporters = (
-            await session.execute(
-                select(
-                    SupporterRow.supporter_id,
-                    SupporterRow.personnel_id,
-                    SupporterRow.certified_until,
-                ).where(
-                    SupporterRow.agency_id == agency,
-                    SupporterRow.active.is_(True),
-                    SupporterRow.removed_at.is_(None),
-                )
-            )
-        ).all()
-        held: dict[str, dict[str, date]] = {}
-        training = await session.execute(
-            select(TrainingRow.supporter_id, TrainingRow.area, TrainingRow.expires_on).where(
-                TrainingRow.agency_id == agency
-            )
-        )
-        for supporter_id, area, expires_on in training:
-            held.setdefault(supporter_id, {})[area] = expires_on
+        found = await renewals(session, today, today + timedelta(days=within_days), agency)
         audit.record_read(session, caller, "training_expiring", agency)
         await session.commit()
-    found = []
-    for supporter in supporters:
-        areas = held.get(supporter.supporter_id, {})
-        checks = [(None, supporter.certified_until)] + [(a, areas.get(a)) for a in required]
-        for area, valid_until in checks:
-            status = due(valid_until, today, horizon)
-            if status is not None:
-                found.append(
-                    Expiring(
-                        supporter_id=supporter.supporter_id,
-                        personnel_id=supporter.personnel_id,
-                        area=area,
-                        expires_on=valid_until,
-                        status=status,
-                    )
-                )
+    found = [
+        Expiring(
+            supporter_id=r.supporter_id,
+            personnel_id=r.personnel_id,
+            area=r.area,
+            expires_on=r.expires_on,
+            status=r.status,
+        )
+        for r in found
+    ]
     return sorted(found, key=lambda e: (e.expires_on or date.min, e.supporter_id, e.area or ""))

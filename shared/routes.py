@@ -1,0 +1,44 @@
+"""What every service's routes share: the runtime as a dependency, the problem answers
+they document, and a 422 that names the field at fault."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from shared.problems import Problem
+from shared.service import ServiceRuntime
+
+
+async def _runtime(request: Request) -> ServiceRuntime:
+    return request.app.state.runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
+
+
+def problems(**descriptions: str) -> dict[int, dict[str, str]]:
+    """The problem answers a route documents: the common ones, with a service's own
+    wording where it gives one (`problems(s404="No such incident")`)."""
+    answers = {
+        400: "The body could not be parsed",
+        401: "No valid bearer token",
+        403: "Wrong role, or another agency's data",
+        404: "No such record",
+        408: "The body did not arrive in time",
+        413: "The body is larger than the service accepts",
+        422: "Invalid body or query; `errors` names each field at fault",
+    }
+    answers |= {int(code.removeprefix("s")): text for code, text in descriptions.items()}
+    return {code: {"description": text} for code, text in sorted(answers.items())}
+
+
+def invalid(field: str, message: str) -> Problem:
+    """A 422 naming the field at fault, for rules a request model cannot check alone."""
+    return Problem(
+        422,
+        "Unprocessable Content",
+        f"{field}: {message}",
+        errors=[{"loc": [field], "msg": message}],
+    )
