@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -54,9 +55,25 @@ def _row(event: Event, source: str, now: datetime, trace: Context | None = None)
     }
 
 
-def add(session: AsyncSession, event: Event, *, source: str) -> None:
-    """Stage `event` for publishing when `session` commits (and only then)."""
-    session.add(OutboxRow(**_row(event, source, datetime.now(UTC))))
+def add(session: AsyncSession, event: Event, *, source: str, trace: Context | None = None) -> None:
+    """Stage `event` for publishing when `session` commits (and only then), in the trace
+    context `trace` (the current one unless given)."""
+    session.add(OutboxRow(**_row(event, source, datetime.now(UTC), trace)))
+
+
+def add_message(session: AsyncSession, key: uuid.UUID, message: bus.Outgoing) -> None:
+    """Stage a message that is not an event (a timer, say) for publishing when `session`
+    commits; `key` identifies it in the outbox, and its headers are published as given."""
+    subject, payload, headers = message
+    session.add(
+        OutboxRow(
+            event_id=str(key),
+            subject=subject,
+            headers=json.dumps(dict(headers)),
+            payload=payload,
+            created_at=datetime.now(UTC),
+        )
+    )
 
 
 async def add_all(

@@ -3,8 +3,9 @@
 `provision` creates missing streams and brings the settings we own back to these
 declarations, keeping whatever an operator set on the rest (replicas, placement), so a
 service starting never overwrites another's choices. Check-in subjects live in one
-stream that allows message schedules: a schedule and its target must share a stream,
-and `max_age` must outlast the longest timer (follow-up at +30 days).
+stream that allows message schedules, since a schedule and its target must share a
+stream, and per-message TTLs, so a pending timer can be exempt from `max_age`
+(`shared/timers.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class StreamSpec:
     max_age: float
     duplicate_window: float = 3_600.0
     allow_msg_schedules: bool = False
+    allow_msg_ttl: bool = False
     description: str = ""
     extra: dict = field(default_factory=dict)
 
@@ -45,6 +47,7 @@ class StreamSpec:
             duplicate_window=self.duplicate_window,
             num_replicas=replicas,
             allow_msg_schedules=self.allow_msg_schedules or None,
+            allow_msg_ttl=self.allow_msg_ttl or None,
         )
 
 
@@ -63,6 +66,7 @@ EVENTS = StreamSpec(
         "ps.*.contact.*",
         "ps.*.referral.*",
         "ps.*.feedback.*",
+        "ps.*.exception.*",
         "ps.*.notification.*",
         "ps.*.roster.*",
     ),
@@ -75,6 +79,7 @@ CHECKINS = StreamSpec(
     subjects=("ps.*.checkin.>",),
     max_age=90 * DAY,
     allow_msg_schedules=True,
+    allow_msg_ttl=True,
     description="Check-in events and their durable timers (message schedules).",
 )
 DLQ = StreamSpec(
@@ -114,6 +119,7 @@ def _owned(config: StreamConfig) -> tuple:
         config.max_age,
         config.duplicate_window,
         bool(config.allow_msg_schedules),
+        bool(config.allow_msg_ttl),
     )
 
 
@@ -135,6 +141,7 @@ async def provision(js: JetStreamContext, replicas: int = 1) -> None:
                 max_age=wanted.max_age,
                 duplicate_window=wanted.duplicate_window,
                 allow_msg_schedules=wanted.allow_msg_schedules,
+                allow_msg_ttl=wanted.allow_msg_ttl,
                 description=wanted.description,
             )
             await js.update_stream(updated)
