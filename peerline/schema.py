@@ -37,6 +37,7 @@ EXAMPLE_AGENCY = "CA0190000"
 HTTP_SERVICES: dict[str, str] = {
     "incidents": "services.incidents.app:create_app",
     "roster": "services.roster.app:create_app",
+    "checkins": "services.checkins.app:create_app",
 }
 
 # The folders an export owns: a file there that the code no longer produces is deleted.

@@ -21,6 +21,7 @@ from shared.settings import DEFAULT_PORTS
 SERVICES: dict[str, str] = {
     "incidents": "services.incidents",
     "roster": "services.roster",
+    "checkins": "services.checkins",
 }
 
 # Health checks go straight to 127.0.0.1, whatever HTTP proxy the environment names.

@@ -63,6 +63,15 @@ def ensure_field_key(data_dir: Path) -> None:
         _create_secret_file(data_dir / "field-key", new_key())
 
 
+def ensure_pseudonym_key(data_dir: Path) -> None:
+    """The key of officer pseudonyms: PEERLINE_PSEUDONYM_KEY, else
+    `<data_dir>/pseudonym-key`, created (readable by this user only) the first time."""
+    try:
+        Settings(data_dir=data_dir).pseudonym_secret()
+    except RuntimeError:
+        _create_secret_file(data_dir / "pseudonym-key", secrets.token_urlsafe(32))
+
+
 async def provision_streams(nats_url: str) -> None:
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
     try:
@@ -128,6 +137,7 @@ class Stack:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         secret = ensure_secret(self.data_dir)
         ensure_field_key(self.data_dir)
+        ensure_pseudonym_key(self.data_dir)
         self.nats.start()
         self.supervisor.watch("nats", self.nats)
         self.say(f"nats-server listening on {self.nats.url}", style="green")

@@ -1,6 +1,7 @@
-"""Audit of every read of identifiable data: who, what, when (PRODUCT rule 9).
+"""Audit of every read of identifiable data, and of acts such as a confidentiality
+exception: who, what, when (PRODUCT rule 9).
 
-The record names the reader and the object's id, never the data read.
+The record names the actor and the object's id, never the data read or written.
 """
 
 from __future__ import annotations
@@ -28,17 +29,25 @@ class AuditRow(Base):
     object_id: Mapped[str] = mapped_column(String(128))
 
 
-def record_read(
-    session: AsyncSession, principal: Principal, object_type: str, object_id: str
+def record(
+    session: AsyncSession, principal: Principal, action: str, object_type: str, object_id: str
 ) -> None:
+    """Log that `principal` did `action` to an object, in the caller's transaction: the
+    record stands or falls with what it records."""
     session.add(
         AuditRow(
             at=datetime.now(UTC),
             actor=principal.sub,
             actor_role=principal.role.value,
             actor_agency=principal.agency,
-            action="read",
+            action=action,
             object_type=object_type,
             object_id=str(object_id),
         )
     )
+
+
+def record_read(
+    session: AsyncSession, principal: Principal, object_type: str, object_id: str
+) -> None:
+    record(session, principal, "read", object_type, object_id)

@@ -30,6 +30,7 @@ from shared.vocab import (
     CheckInOutcome,
     ContactOutcome,
     DurationBucket,
+    ExceptionReason,
     InitiatedBy,
     InvolvedRole,
     NotificationChannel,
@@ -254,6 +255,19 @@ class FeedbackSubmitted(Event):
     would_recommend: bool
 
 
+class ConfidentialityExceptionRecorded(Event):
+    """A supporter or coordinator set confidentiality aside (PRODUCT rule 9). Only the
+    reason code and the day travel, so metrics can count exceptions without learning
+    whose they were: no supporter, officer or assignment."""
+
+    noun: ClassVar[str] = "exception"
+    verb: ClassVar[str] = "recorded"
+
+    exception_id: uuid.UUID
+    reason: ExceptionReason
+    occurred_on: date
+
+
 class _NotificationOutcome(Event):
     noun: ClassVar[str] = "notification"
 
@@ -381,6 +395,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     ContactLogged,
     ReferralMade,
     FeedbackSubmitted,
+    ConfidentialityExceptionRecorded,
     NotificationSent,
     NotificationFailed,
     SupporterUpdated,

@@ -56,6 +56,19 @@ class Settings(BaseSettings):
         "bytes, URL-safe base64. Unset: the one `peerline up` wrote to data_dir.",
     )
 
+    pseudonym_key: str | None = Field(
+        default=None,
+        description="Key of the officer pseudonyms (`officer_ref`, an HMAC): any long random "
+        "string, the same for every replica, kept for as long as periods are compared. "
+        "Unset: the one `peerline up` wrote to data_dir.",
+    )
+    care_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="Days after the last activity of a finished care episode before its "
+        "identifiable records are purged (PRODUCT rule 8).",
+    )
+
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1
@@ -110,6 +123,13 @@ class Settings(BaseSettings):
     def sealing_key(self) -> str:
         """The field key: from the environment, else the one `peerline up` wrote."""
         return self._set_or_written(self.field_key, "field-key", "field key", "FIELD_KEY")
+
+    def pseudonym_secret(self) -> str:
+        """The officer pseudonym key: from the environment, else the one `peerline up`
+        wrote."""
+        return self._set_or_written(
+            self.pseudonym_key, "pseudonym-key", "pseudonym key", "PSEUDONYM_KEY"
+        )
 
     def _set_or_written(self, value: str | None, file_name: str, what: str, env: str) -> str:
         if value:

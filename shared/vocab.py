@@ -106,6 +106,16 @@ class AssignmentReason(enum.StrEnum):
     CARE_FOR_CARER = "care_for_carer"  # the "officer" is a supporter, offered care in turn
 
 
+class ExceptionReason(enum.StrEnum):
+    """Why confidentiality was set aside (PRODUCT rule 9): recorded as this code and a
+    date, never what was said."""
+
+    IMMINENT_HARM = "imminent_harm"
+    MANDATED_REPORTING = "mandated_reporting"
+    CONSENT = "consent"
+    COURT_ORDER = "court_order"
+
+
 class NotificationChannel(enum.StrEnum):
     EMAIL = "email"
     SMS = "sms"

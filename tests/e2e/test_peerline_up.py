@@ -14,8 +14,14 @@ import httpx
 import nats
 import pytest
 
-from shared.events import IncidentReported, IntakeRejected, PeerAssigned
-from shared.streams import EVENTS
+from shared.events import (
+    CheckInClosed,
+    CheckInDue,
+    IncidentReported,
+    IntakeRejected,
+    PeerAssigned,
+)
+from shared.streams import CHECKINS, EVENTS
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
 from tests.support.waiting import wait_until
@@ -158,15 +164,23 @@ def test_events_tail_shows_a_reported_incident(stack):
     assert f"ps.{AGENCY}.incident.reported" in out
 
 
-async def test_a_reported_incident_gets_each_officer_a_peer(stack):
+async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_offer_support(
+    stack,
+):
     """A coordinator keeps a supporter on the roster; the CAD reports; the officer's
-    assignment is on the bus, and no service logged who."""
+    assignment is on the bus; the late report's offer is due at once, the supporter
+    sees whom to reach and logs the contact, which closes the offer; and no service
+    logged who."""
     info, workdir, _proc = stack
     roster, incidents = info["services"]["roster"], info["services"]["incidents"]
+    checkins = info["services"]["checkins"]
     tokens = {
         role: peerline("token", "--agency", AGENCY, "--role", role, cwd=workdir).stdout.strip()
         for role in ("coordinator", "ingest")
     }
+    tokens["supporter"] = peerline(
+        "token", "--agency", AGENCY, "--role", "supporter", "--sub", "S-9", cwd=workdir
+    ).stdout.strip()
     supporter = {
         "agency_id": AGENCY,
         "personnel_id": "PSO-9",
@@ -201,6 +215,28 @@ async def test_a_reported_incident_gets_each_officer_a_peer(stack):
             assert answer.status_code == 202, answer.text
         [assigned] = await log.wait_for(PeerAssigned, timeout=30)
     assert (assigned.personnel_id, assigned.supporter_id) == ("B5678", "S-9")
-    for service in ("incidents", "roster"):
+    supporter_client = httpx.AsyncClient(
+        base_url=checkins, headers={"Authorization": f"Bearer {tokens['supporter']}"}
+    )
+    async with (
+        EventLog(info["nats_url"], f"ps.{AGENCY}.checkin.*", CHECKINS.name) as log,
+        supporter_client as client,
+    ):
+        [due] = await log.wait_for(CheckInDue, timeout=30)  # reported late: due at once
+        [mine] = (await client.get("/v1/assignments")).json()
+        assert mine["personnel_id"] == "B5678"
+        assert mine["current_offer"]["checkin_id"] == str(due.checkin_id)
+        contact = {
+            "checkin_id": str(due.checkin_id),
+            "initiated_by": "scheduled_checkin",
+            "channel": "in_person",
+            "duration_bucket": "30_60m",
+            "outcome": "support_provided",
+            "resources_offered": [],
+        }
+        assert (await client.post("/v1/contacts", json=contact)).status_code == 201
+        [closed] = await log.wait_for(CheckInClosed, timeout=30)
+    assert closed.outcome == "contacted"
+    for service in ("incidents", "roster", "checkins"):
         text = (workdir / ".peerline" / "logs" / f"{service}.log").read_text()
         assert "B5678" not in text and "sam.carter" not in text

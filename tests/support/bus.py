@@ -9,7 +9,7 @@ import json
 import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from shared import cloudevents
+from shared import bus, cloudevents
 from shared.events import Event
 
 
@@ -58,3 +58,15 @@ class EventLog:
                 raise TimeoutError(f"saw {len(self.of_type(cls))} {cls.__name__}, wanted {count}")
             await asyncio.sleep(0.02)
         return self.of_type(cls)
+
+
+async def publish(nats_url: str, *events: Event, source: str = "peerline/tests") -> None:
+    """Publish `events` as a Peerline service's outbox would: CloudEvents headers,
+    `Nats-Msg-Id`, confirmed stored in their stream."""
+    nc = await nats.connect(nats_url)
+    try:
+        for event in events:
+            payload, headers = cloudevents.encode(event, source=source)
+            await bus.publish_raw(nc.jetstream(), event.subject, payload, headers, timeout=5)
+    finally:
+        await nc.close()

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from services.checkins.app import create_app as create_checkins_app
 from services.incidents.app import create_app
 from services.roster.app import create_app as create_roster_app
 from shared.crypto import new_key
@@ -22,6 +23,7 @@ from tests.support.server import ThreadedServer
 from tests.support.waiting import await_until, wait_until
 
 FIELD_KEY = new_key()
+PSEUDONYM_KEY = new_key()
 
 
 @dataclass
@@ -77,6 +79,18 @@ def roster_settings(nats_url: str, database_url: str, data_dir: Path) -> Setting
     )
 
 
+def checkins_settings(nats_url: str, database_url: str, data_dir: Path, **more) -> Settings:
+    return Settings(
+        service="checkins",
+        nats_url=nats_url,
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        pseudonym_key=PSEUDONYM_KEY,
+        data_dir=data_dir,
+        **more,
+    )
+
+
 def _serve(app: FastAPI, spans: InMemorySpanExporter, nats_url: str) -> Iterator[RunningService]:
     server = ThreadedServer(app).start()
     name = app.state.runtime.name
@@ -99,3 +113,11 @@ def roster(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     spans = InMemorySpanExporter()
     settings = roster_settings(nats_url, database_url, tmp_path / "data")
     yield from _serve(create_roster_app(settings, exporter=spans), spans, nats_url)
+
+
+@pytest.fixture
+def checkins(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
+    """The check-ins service on a real port, a real NATS server and a real database."""
+    spans = InMemorySpanExporter()
+    settings = checkins_settings(nats_url, database_url, tmp_path / "checkins")
+    yield from _serve(create_checkins_app(settings, exporter=spans), spans, nats_url)

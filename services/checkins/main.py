@@ -1,0 +1,16 @@
+"""Entry point: `python -m services.checkins` or `peerline-checkins`."""
+
+from __future__ import annotations
+
+from shared.http_server import serve
+from shared.settings import Settings
+
+
+def main() -> None:
+    settings = Settings(service="checkins")
+    # No pseudonym key, no start: contacts must never go out with an unkeyed officer ref.
+    try:
+        settings.pseudonym_secret()
+    except RuntimeError as exc:
+        raise SystemExit(f"checkins: {exc}") from None
+    serve(settings, "services.checkins.app:create_app")

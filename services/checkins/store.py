@@ -1,0 +1,146 @@
+"""The check-ins service's own tables.
+
+Identifiable care records (PRODUCT rule 8) are `assignments` (which officer a supporter
+reaches) with their `checkins`, `contacts` and `referrals`: all of them are purged
+together once the care window has passed (`retention`). Contacts and referrals hold
+codes, buckets and times only, never content (rule 1), and name the officer only by
+`officer_ref`. `exceptions` hold a reason code and a date. `feedback_codes` hold a hash
+of each code and its agency, linked to nothing. `resources` and `policies` are
+directories: the first a read model of the roster's resource events.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, Float, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shared.db import Base, UtcDateTime
+
+
+class Status(enum.StrEnum):
+    """A check-in's state. Every state but `closed` is open: a contact closes it."""
+
+    SCHEDULED = "scheduled"  # planned, not due yet
+    DUE = "due"  # the supporter has been prompted to offer it
+    OVERDUE = "overdue"  # its window closed without a contact; the coordinator knows
+    CLOSED = "closed"
+
+
+OPEN = (Status.SCHEDULED, Status.DUE, Status.OVERDUE)
+
+
+class AssignmentRow(Base):
+    __tablename__ = "assignments"
+
+    assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)  # the officer's
+    incident_id: Mapped[str] = mapped_column(String(36), index=True)
+    personnel_id: Mapped[str] = mapped_column(String(128))  # the officer: identifiable
+    supporter_id: Mapped[str] = mapped_column(String(128), index=True)
+    supporter_agency_id: Mapped[str] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(40), default=None)
+    incident_occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    care_for_carer: Mapped[bool] = mapped_column(Boolean, default=False)
+    care_ended: Mapped[bool] = mapped_column(Boolean, default=False)
+    declined: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CheckInRow(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("assignment_id", "sequence"),)
+
+    checkin_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(36), index=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)
+    supporter_id: Mapped[str] = mapped_column(String(128))
+    sequence: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    window_closes_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class ContactRow(Base):
+    __tablename__ = "contacts"
+
+    contact_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)  # the officer's
+    supporter_id: Mapped[str] = mapped_column(String(128), index=True)
+    supporter_agency_id: Mapped[str] = mapped_column(String(32))
+    officer_ref: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    checkin_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    initiated_by: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    duration_bucket: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(32))
+    resources_offered: Mapped[list] = mapped_column(JSON)
+    logged_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ReferralRow(Base):
+    __tablename__ = "referrals"
+
+    referral_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    contact_id: Mapped[str] = mapped_column(String(36), index=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    resource_id: Mapped[str] = mapped_column(String(128))
+    resource_type: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))
+    made_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ResourceRow(Base):
+    """The roster's resource directory as its events describe it (no names or numbers:
+    referrals need only what a resource is and whose)."""
+
+    __tablename__ = "known_resources"
+
+    resource_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32))  # the owner, or the writer if regional
+    region_wide: Mapped[bool] = mapped_column(Boolean)
+    resource_type: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())  # of the event applied
+
+
+class PolicyRow(Base):
+    """An agency's check-in policy for one category, or its `default` (durations in
+    seconds)."""
+
+    __tablename__ = "policies"
+
+    agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40), primary_key=True)
+    first_offer_after: Mapped[float] = mapped_column(Float)
+    window_closes_after: Mapped[float] = mapped_column(Float)
+    follow_ups: Mapped[list] = mapped_column(JSON)
+    anniversary_after: Mapped[float | None] = mapped_column(Float, default=None)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class FeedbackCodeRow(Base):
+    __tablename__ = "feedback_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ExceptionRow(Base):
+    __tablename__ = "confidentiality_exceptions"
+
+    exception_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    recorded_by_role: Mapped[str] = mapped_column(String(32))
+    assignment_id: Mapped[str | None] = mapped_column(String(36), default=None)

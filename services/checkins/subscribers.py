@@ -1,0 +1,44 @@
+"""The check-ins service on the bus: assignments open care, timers move offers on, and
+retractions cancel them (see `care`); a periodic job purges care records past
+retention (see `retention`)."""
+
+from __future__ import annotations
+
+from shared.events import IncidentRetracted, PeerAssigned, ResourceUpdated
+from shared.service import ServiceRuntime
+from shared.streams import CHECKINS, EVENTS
+
+from . import resources, retention, timers
+from .care import Care
+
+RETENTION_INTERVAL = 6 * 3600.0  # seconds: records are kept for days, purged within hours
+
+
+def register(runtime: ServiceRuntime, care: Care) -> None:
+    runtime.consume(
+        subject=PeerAssigned.subject_pattern(),
+        durable="checkins-assignments",
+        stream=EVENTS,
+        apply=care.assigned,
+    )
+    runtime.consume(
+        subject=IncidentRetracted.subject_pattern(),
+        durable="checkins-retractions",
+        stream=EVENTS,
+        apply=care.retracted,
+    )
+    runtime.consume(
+        subject=timers.FIRED,
+        durable="checkins-timers",
+        stream=CHECKINS,
+        apply=care.fired,
+        decode=timers.fired_of,
+        key=timers.fired_key,
+    )
+    runtime.every("care-retention", RETENTION_INTERVAL, lambda: retention.purge(runtime))
+    runtime.consume(
+        subject=ResourceUpdated.subject_pattern(),
+        durable="checkins-resources",
+        stream=EVENTS,
+        apply=resources.updated,
+    )

@@ -1,0 +1,97 @@
+"""The check-in timers: three per offer, held by the bus (`shared.timers`).
+
+- `due` at the offer's due time: the supporter is prompted (`CheckInDue`);
+- `close` at its window's close: still open means overdue (`CheckInOverdue`);
+- `expire` when the next offer falls due (or a grace after the last one's window): still
+  open means it expired, and the next offer is planned.
+
+Each timer is a message on `ps.<agency>.checkin.timer.<checkin_id>.<kind>` firing to
+`ps.<agency>.checkin.fired.<kind>`. Timers are set and cancelled through the outbox, in
+the transaction that decided them: setting stores the schedule, cancelling stores a
+tombstone on the timer's subject that replaces the pending schedule (`Nats-Rollup: sub`)
+and leaves the stream a minute later. A timer that fires anyway (cancelled too late)
+finds its check-in closed and does nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from opentelemetry import propagate
+from opentelemetry.context import Context
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared import outbox
+from shared.bus import Delivery, Poison
+from shared.ids import derived_event_id
+from shared.timers import Timer, tombstone
+
+
+class Kind(enum.StrEnum):
+    DUE = "due"
+    CLOSE = "close"
+    EXPIRE = "expire"
+
+
+class Fired(BaseModel):
+    """A timer's payload, as it arrives when it fires."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    agency_id: str
+    checkin_id: uuid.UUID
+    kind: Kind
+
+
+FIRED = "ps.*.checkin.fired.*"
+
+
+def _timer_subject(agency_id: str, checkin_id: str, kind: Kind) -> str:
+    return f"ps.{agency_id}.checkin.timer.{checkin_id}.{kind}"
+
+
+def set_timers(
+    session: AsyncSession,
+    agency_id: str,
+    checkin_id: str,
+    at: dict[Kind, datetime],
+    trace: Context | None = None,
+) -> None:
+    """Stage the check-in's timers, to be stored on the bus when `session` commits. They
+    carry the trace context of what set them, so the offer's later events continue the
+    incident's trace."""
+    headers: dict[str, str] = {}
+    propagate.inject(headers, context=trace)
+    for kind, fire_at in at.items():
+        payload = Fired(agency_id=agency_id, checkin_id=checkin_id, kind=kind)
+        timer = Timer(
+            subject=_timer_subject(agency_id, checkin_id, kind),
+            fire_at=fire_at,
+            target=f"ps.{agency_id}.checkin.fired.{kind}",
+            payload=payload.model_dump_json().encode(),
+            headers=headers,
+        )
+        key = derived_event_id("timer", checkin_id, kind, fire_at.isoformat())
+        outbox.add_message(session, key, timer.message())
+
+
+def cancel_timers(session: AsyncSession, agency_id: str, checkin_id: str) -> None:
+    """Stage the cancelling of every timer of the check-in."""
+    for kind in Kind:
+        key = derived_event_id("timer-cancelled", checkin_id, kind)
+        outbox.add_message(session, key, tombstone(_timer_subject(agency_id, checkin_id, kind)))
+
+
+def fired_of(delivery: Delivery) -> Fired:
+    """The fired timer a delivery carries; its subject must name the same agency."""
+    fired = Fired.model_validate_json(delivery.data)
+    if delivery.subject.split(".")[1] != fired.agency_id:
+        raise Poison("a timer fired on another agency's subject")
+    return fired
+
+
+def fired_key(fired: Fired) -> str:
+    return str(derived_event_id("fired", fired.checkin_id, fired.kind))
