@@ -33,6 +33,9 @@ class Role(enum.StrEnum):
     # An officer served by the program, `sub` their personnel_id: their own preferences
     # and nothing else (decision 15).
     OFFICER = "officer"
+    # Another Peerline service, `sub` its name: the service-to-service look-ups it is
+    # allowed (notify reading a recipient's contact details from the roster).
+    SERVICE = "service"
 
 
 @dataclass(frozen=True)
