@@ -14,6 +14,9 @@ from . import http, subscribers
 from .intake import IntakeWriter
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# EIDOs carry much Peerline drops unread (locations as PIDF-LO, additional data as XML),
+# and a notification several EIDOs: a larger body than a report's.
+EIDO_MAX_BYTES = 8 << 20
 
 
 def create_app(settings: Settings | None = None, exporter: SpanExporter | None = None) -> FastAPI:
@@ -22,6 +25,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
     app = runtime.create_app(
         title="Peerline incidents",
         description="Critical-incident intake from agencies' dispatch and records systems.",
+        body_limits={"/v1/eido": EIDO_MAX_BYTES},
     )
     writer = IntakeWriter(runtime)
     runtime.workers.append(writer)

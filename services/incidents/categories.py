@@ -8,7 +8,7 @@ and is ignored.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from shared.vocab import Category
 
@@ -46,3 +46,20 @@ def categorise(code: str, agency_overrides: Mapping[str, Category | None]) -> Ca
     if key in agency_overrides:
         return agency_overrides[key]
     return DEFAULT_SOURCE_TYPES.get(key)
+
+
+def categorise_first(
+    codes: Iterable[str | None], agency_overrides: Mapping[str, Category | None]
+) -> Category | None:
+    """The category of the first of `codes` that the agency's mapping knows (override or
+    default), or None if none is known or the known one is not critical.
+
+    An EIDO carries the agency's own code and the common registry's: the agency's, when
+    mapped, says more about what this agency counts as critical.
+    """
+    for code in codes:
+        if code and (
+            normalise(code) in agency_overrides or normalise(code) in DEFAULT_SOURCE_TYPES
+        ):
+            return categorise(code, agency_overrides)
+    return None

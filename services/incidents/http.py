@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.events import Involved
+from shared.ids import incident_id_for
 from shared.problems import Problem
 from shared.routes import Runtime, problems
+from shared.service import ServiceRuntime
 from shared.vocab import Category, RetractionReason
 
-from . import intake
+from . import eido, intake
 from .categories import DEFAULT_SOURCE_TYPES, normalise
 from .domain import IncidentReport, SourceType, Status
-from .store import IncidentRow, SourceTypeRow
+from .store import EidoSettingsRow, IncidentRow, SourceTypeRow
 
 router = APIRouter(prefix="/v1")
 
@@ -62,6 +65,61 @@ class RetractionAnswer(BaseModel):
     status: str
 
 
+class EidoStatus(enum.StrEnum):
+    """An EIDO's outcome: a report's, or `retracted` when a `Cancelled` status retracted
+    the incident (a cancelled incident Peerline never kept is `ignored`)."""
+
+    ACCEPTED = "accepted"
+    DUPLICATE = "duplicate"
+    UPDATED = "updated"
+    IGNORED = "ignored"
+    RETRACTED = "retracted"
+
+
+class EidoAnswer(BaseModel):
+    incident_id: uuid.UUID
+    status: EidoStatus
+
+
+class EidoSettingsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency_identifiers: list[eido.EidoAgencyId] = Field(
+        min_length=1,
+        max_length=16,
+        description="The EIDO agency identifiers (STA-010 Agency IDs, e.g. "
+        "pd.springfield.il.us) that are this agency. Only EIDOs whose owning agency is one "
+        "of them are accepted, and only agents of these agencies are involved. "
+        "Default: the Peerline agency id.",
+    )
+    dispatchers: StrictBool = Field(
+        default=True, description="Whether dispatching and call-taking agents are involved."
+    )
+    personnel_id: eido.PersonnelIdFrom = Field(
+        default=eido.PersonnelIdFrom.AGENT_ID,
+        description="An agent's personnel_id: its `$id`, or the part of it before `@`.",
+    )
+
+
+EIDO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "description": "A NENA EIDO (NENA-STA-021) or an STA-024 message "
+                    '`{"event": {"notification": [EIDO, ...]}}`. Read: `$id`, '
+                    "`updatedByAgencyReference`, `incidentComponent` (type, status, "
+                    "dispositions, time), `agencyComponent`, `agentComponent`, "
+                    "`emergencyResourceComponent`. Everything else is dropped unread.",
+                }
+            }
+        },
+    }
+}
+
+
 class SourceTypeMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,6 +145,104 @@ async def report_incident(report: IncidentReport, caller: Ingest, request: Reque
     writer: intake.IntakeWriter = request.app.state.intake
     result = await writer.submit(caller.agency, report)
     return IntakeAnswer(incident_id=result.incident_id, status=result.status)
+
+
+@router.post(
+    "/eido",
+    status_code=202,
+    response_model=list[EidoAnswer],
+    responses=problems(s403="Wrong role, or an EIDO of another agency"),
+    summary="Report incidents as NENA EIDOs: one EIDO, or an STA-024 event notification",
+    openapi_extra=EIDO_BODY,
+)
+async def report_eido(caller: Ingest, request: Request, rt: Runtime) -> list[EidoAnswer]:
+    """Each EIDO is a whole snapshot of its incident and goes through the same intake
+    as `POST /v1/incidents`. Every EIDO is read before any is applied, so a notification
+    with one bad EIDO changes nothing."""
+    try:
+        documents = eido.parse(await request.body())
+        async with rt.readers() as session:
+            settings = await _eido_settings(session, caller.agency)
+            overrides = await intake.agency_overrides(session, caller.agency)
+        readings = [eido.read(doc, at, settings, overrides) for at, doc in documents]
+    except eido.Invalid as exc:
+        raise exc.problem() from None
+    return [await _apply_eido(rt, request, caller.agency, r) for r in readings]
+
+
+async def _apply_eido(
+    rt: ServiceRuntime, request: Request, agency_id: str, reading: eido.Reading
+) -> EidoAnswer:
+    incident_id = incident_id_for(agency_id, reading.external_id)
+    if reading.cancelled is not None:
+        async with rt.sessions() as session:
+            row = await session.get(IncidentRow, str(incident_id))
+        if row is None:
+            return EidoAnswer(incident_id=incident_id, status=EidoStatus.IGNORED)
+        retracted = await intake.retract(rt, row, reading.cancelled)
+        status = EidoStatus.RETRACTED if retracted else EidoStatus.DUPLICATE
+        return EidoAnswer(incident_id=incident_id, status=status)
+    if reading.report is None:
+        return EidoAnswer(incident_id=incident_id, status=EidoStatus.IGNORED)
+    writer: intake.IntakeWriter = request.app.state.intake
+    result = await writer.submit(agency_id, reading.report)
+    return EidoAnswer(incident_id=result.incident_id, status=EidoStatus(result.status.value))
+
+
+async def _eido_settings(session: AsyncSession, agency_id: str) -> eido.EidoSettings:
+    row = await session.get(EidoSettingsRow, agency_id)
+    if row is None:
+        return eido.EidoSettings(agency_identifiers=frozenset({agency_id.lower()}))
+    return eido.EidoSettings(
+        agency_identifiers=frozenset(row.agency_identifiers),
+        dispatchers=row.dispatchers,
+        personnel_id=eido.PersonnelIdFrom(row.personnel_id),
+    )
+
+
+def _settings_body(settings: eido.EidoSettings) -> EidoSettingsBody:
+    return EidoSettingsBody(
+        agency_identifiers=sorted(settings.agency_identifiers),
+        dispatchers=settings.dispatchers,
+        personnel_id=settings.personnel_id,
+    )
+
+
+@router.get(
+    "/eido/settings",
+    response_model=EidoSettingsBody,
+    responses=PROBLEMS,
+    summary="How the agency's EIDOs are read (the defaults until set)",
+)
+async def get_eido_settings(caller: Coordinator, rt: Runtime) -> EidoSettingsBody:
+    async with rt.readers() as session:
+        return _settings_body(await _eido_settings(session, caller.agency))
+
+
+@router.put(
+    "/eido/settings",
+    response_model=EidoSettingsBody,
+    responses=PROBLEMS,
+    summary="Set how the agency's EIDOs are read",
+)
+async def put_eido_settings(
+    body: EidoSettingsBody, caller: Coordinator, rt: Runtime
+) -> EidoSettingsBody:
+    values = {
+        "agency_identifiers": sorted({i.lower() for i in body.agency_identifiers}),
+        "dispatchers": body.dispatchers,
+        "personnel_id": body.personnel_id.value,
+        "updated_at": datetime.now(UTC),
+    }
+    async with rt.sessions() as session:
+        row = await session.get(EidoSettingsRow, caller.agency)
+        if row is None:
+            session.add(EidoSettingsRow(agency_id=caller.agency, **values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+        await session.commit()
+    return body.model_copy(update={"agency_identifiers": values["agency_identifiers"]})
 
 
 async def _incident(

@@ -1,11 +1,11 @@
-"""The incidents service's tables: incidents as kept (rule 7's fields only) and each
-agency's source-type mapping."""
+"""The incidents service's tables: incidents as kept (rule 7's fields only), each
+agency's source-type mapping and each agency's EIDO settings."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import Base, UtcDateTime
@@ -45,4 +45,17 @@ class SourceTypeRow(Base):
     code: Mapped[str] = mapped_column(String(64), primary_key=True)
     # None: the code is not a critical incident for this agency.
     category: Mapped[str | None] = mapped_column(String(64), default=None)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class EidoSettingsRow(Base):
+    """How an agency's EIDO documents are read (decision 35); no row: the defaults."""
+
+    __tablename__ = "eido_settings"
+
+    agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    # The EIDO agency identifiers (lower case) that are this agency.
+    agency_identifiers: Mapped[list] = mapped_column(JSON)
+    dispatchers: Mapped[bool] = mapped_column(Boolean)
+    personnel_id: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -18,6 +18,7 @@ schema = schemathesis.openapi.from_path(CONTRACT)
 
 ROLE_FOR = {
     "POST /v1/incidents": Role.INGEST,
+    "POST /v1/eido": Role.INGEST,
     "POST /v1/incidents/{incident_id}/retraction": Role.INGEST,
 }
 

@@ -69,7 +69,7 @@ async def test_replicas_starting_together_migrate_once(database_url):
     try:
         await asyncio.gather(*(db.migrate(e, INCIDENTS_MIGRATIONS) for e in engines))
         async with engines[0].connect() as conn:
-            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
     finally:
         for engine in engines:
             await engine.dispose()

@@ -293,8 +293,16 @@ async def test_the_incidents_migrations_apply(url):
         await db.migrate(engine, MIGRATIONS)  # at head: nothing to do
         async with engine.connect() as conn:
             tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
-            assert {"incidents", "source_types", "outbox", "inbox", "audit_log"} <= tables
-            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0001"
+            expected = {
+                "incidents",
+                "source_types",
+                "eido_settings",
+                "outbox",
+                "inbox",
+                "audit_log",
+            }
+            assert expected <= tables
+            assert await conn.scalar(text("SELECT version_num FROM alembic_version")) == "0002"
     finally:
         await engine.dispose()
 
