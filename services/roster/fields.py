@@ -11,7 +11,16 @@ from datetime import time
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 
 from shared.vocab import Category, TrainingArea
 
@@ -81,7 +90,39 @@ def _naive(value: time) -> time:
 TimeOfDay = Annotated[time, AfterValidator(_naive)]
 
 
+def _whole_minute(value: time) -> time:
+    if value.second or value.microsecond:
+        raise ValueError("a time of day to the minute, such as 22:00")
+    return value
+
+
+# A time of day to the minute, written `22:00` in and out.
+Clock = Annotated[
+    time,
+    AfterValidator(_naive),
+    AfterValidator(_whole_minute),
+    PlainSerializer(lambda value: value.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$"}),
+]
+
+
 class Body(BaseModel):
     """A request body: unknown fields are refused, not ignored (PRODUCT rule 1)."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+class QuietHours(Body):
+    """When a person wants no non-urgent notification: times of day in their own time
+    zone; `end` before `start` runs past midnight (22:00 to 07:00). Notify respects
+    them for non-urgent messages (PRODUCT, the flow, step 5)."""
+
+    start: Clock
+    end: Clock
+
+    @field_validator("end")
+    @classmethod
+    def _differs_from_start(cls, end: time, info) -> time:
+        if end == info.data.get("start"):
+            raise ValueError("end must differ from start")
+        return end

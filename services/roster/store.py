@@ -2,8 +2,9 @@
 
 A supporter's name and contact details are one sealed value (`personal`); what
 matching and the coordinators' lists filter on stays in clear columns, and the rest of
-the profile (rank, unit, languages, availability, ...) is one JSON document. A removed
-supporter keeps a row with ids only, so assignments that name them still resolve.
+the profile (rank, unit, languages, availability, quiet hours, ...) is one JSON
+document. A removed supporter keeps a row with ids only, so assignments that name them
+still resolve. Coordinators' names and contact details are sealed the same way.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class SupporterRow(Base):
     certified_until: Mapped[date | None] = mapped_column(Date, default=None)
     max_open_assignments: Mapped[int] = mapped_column(Integer)
     accepts_cross_agency: Mapped[bool] = mapped_column(Boolean)
-    # rank, unit, gender, languages, background, specialties, availability
+    # rank, unit, gender, languages, background, specialties, availability, quiet_hours
     profile: Mapped[dict] = mapped_column(JSON)
     # display name and contact, sealed (`personal.Sealer`); None once removed
     personal: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
@@ -115,6 +116,23 @@ class ResourceRow(Base):
     crisis_line: Mapped[bool] = mapped_column(Boolean)
     always_open: Mapped[bool] = mapped_column(Boolean)
     active: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CoordinatorRow(Base):
+    """A program coordinator as notifications reach them (overdue offers, unfilled
+    assignments). Nothing refers to a coordinator by id, so removing one deletes the
+    row."""
+
+    __tablename__ = "coordinators"
+
+    coordinator_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    timezone: Mapped[str] = mapped_column(String(64))
+    quiet_hours: Mapped[dict | None] = mapped_column(JSON, default=None)  # {start, end}
+    # display name and contact, sealed (`personal.Sealer`, kind `coordinator`)
+    personal: Mapped[bytes] = mapped_column(LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

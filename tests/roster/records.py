@@ -40,6 +40,24 @@ def supporter(agency: str, personnel_id: str = "PSO-7", **overrides) -> dict:
     return body
 
 
+COORDINATOR_EMAIL = "jordan.blake@example.org"
+COORDINATOR_URL = "json://notify.example.org:8443/coordinator-hook"
+COORDINATOR_NAME = "Jordan Blake"
+
+
+def coordinator_body(agency: str, **overrides) -> dict:
+    body = {
+        "agency_id": agency,
+        "display_name": COORDINATOR_NAME,
+        "contact": {"email": COORDINATOR_EMAIL, "url": COORDINATOR_URL},
+        "timezone": "America/Denver",
+        "quiet_hours": {"start": "21:30", "end": "06:00"},
+        "active": True,
+    }
+    body.update(overrides)
+    return body
+
+
 async def database_rows(service, model) -> list:
     """Every row of `model` in the service's database, read through an engine of the
     test's own event loop."""

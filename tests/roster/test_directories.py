@@ -1,5 +1,6 @@
 """The roster's directories over real HTTP: supporters, training, officers, preferences,
-resources and agency settings; validation, the agency wall on every route, audit."""
+resources, agency settings and coordinators; validation, the agency wall on every route
+(the recipients look-up's too), audit."""
 
 from __future__ import annotations
 
@@ -12,7 +13,18 @@ from services.roster.app import create_app
 from shared.settings import Settings
 from shared.tokens import Role
 from tests.conftest import bearer
-from tests.roster.records import EMAIL, NAME, PHONE, URL, audited, supporter
+from tests.roster.records import (
+    COORDINATOR_EMAIL,
+    COORDINATOR_NAME,
+    COORDINATOR_URL,
+    EMAIL,
+    NAME,
+    PHONE,
+    URL,
+    audited,
+    coordinator_body,
+    supporter,
+)
 
 OTHER = "OTHER01"
 
@@ -422,6 +434,85 @@ async def test_agency_settings_have_defaults_and_are_replaced_whole(roster, agen
     assert low.json()["errors"][0]["loc"] == ["care_for_carers_after"]
 
 
+async def test_coordinators_are_kept_with_sealed_contact_details_and_listed_without(roster, agency):
+    own = coordinator(agency, sub="coord-7")
+    async with httpx.AsyncClient(base_url=roster.url, headers=own) as client:
+        created = await client.put("/v1/coordinators/C-1", json=coordinator_body(agency))
+        replaced = await client.put(
+            "/v1/coordinators/C-1", json=coordinator_body(agency, quiet_hours=None)
+        )
+        read = await client.get("/v1/coordinators/C-1")
+        listed = await client.get("/v1/coordinators")
+        removed = await client.delete("/v1/coordinators/C-1")
+        gone = await client.get("/v1/coordinators/C-1")
+        again = await client.delete("/v1/coordinators/C-1")
+    assert created.status_code == 201, created.text
+    assert created.json()["quiet_hours"] == {"start": "21:30", "end": "06:00"}
+    assert replaced.status_code == 200
+    view = read.json()
+    assert {k: v for k, v in view.items() if k != "updated_at"} == {
+        "coordinator_id": "C-1",
+        "agency_id": agency,
+        "display_name": COORDINATOR_NAME,
+        "contact": {"email": COORDINATOR_EMAIL, "phone": None, "url": COORDINATOR_URL},
+        "timezone": "America/Denver",
+        "quiet_hours": None,
+        "active": True,
+    }
+    assert listed.json() == [
+        {
+            "coordinator_id": "C-1",
+            "agency_id": agency,
+            "display_name": COORDINATOR_NAME,
+            "timezone": "America/Denver",
+            "active": True,
+        }
+    ]
+    assert removed.status_code == 204
+    assert gone.status_code == again.status_code == 404
+    assert await audited(roster) == [
+        ("coord-7", "coordinator", "C-1"),
+        ("coord-7", "coordinator_list", agency),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"quiet_hours": {"start": "22:00", "end": "22:00"}}, ["quiet_hours", "end"]),
+        ({"quiet_hours": {"start": "22:00:30", "end": "07:00"}}, ["quiet_hours", "start"]),
+        ({"quiet_hours": {"start": "22:00+01:00", "end": "07:00"}}, ["quiet_hours", "start"]),
+        ({"quiet_hours": {"start": "22:00"}}, ["quiet_hours", "end"]),
+        ({"timezone": "Mars/Olympus_Mons"}, ["timezone"]),
+        ({"contact": {"pager": "555"}}, ["contact", "pager"]),
+        ({"display_name": "Jordan\nBlake"}, ["display_name"]),
+    ],
+)
+async def test_quiet_hours_and_coordinators_are_checked_field_by_field(roster, agency, change, loc):
+    async with httpx.AsyncClient(base_url=roster.url, headers=coordinator(agency)) as client:
+        as_coordinator = await client.put(
+            "/v1/coordinators/C-1", json=coordinator_body(agency, **change)
+        )
+        as_supporter = await client.put(
+            "/v1/supporters/S-1", json=supporter(agency, quiet_hours=change.get("quiet_hours"))
+        )
+    assert as_coordinator.status_code == 422, as_coordinator.text
+    assert as_coordinator.json()["errors"][0]["loc"] == loc
+    if "quiet_hours" in change:
+        assert as_supporter.status_code == 422
+        assert as_supporter.json()["errors"][0]["loc"] == loc
+
+
+async def test_a_supporters_quiet_hours_may_run_past_midnight(roster, agency):
+    quiet = {"start": "22:00", "end": "07:00"}
+    async with httpx.AsyncClient(base_url=roster.url, headers=coordinator(agency)) as client:
+        put = await client.put("/v1/supporters/S-1", json=supporter(agency, quiet_hours=quiet))
+        read = await client.get("/v1/supporters/S-1")
+        without = await client.put("/v1/supporters/S-2", json=supporter(agency, "P2"))
+    assert put.json()["quiet_hours"] == read.json()["quiet_hours"] == quiet
+    assert without.json()["quiet_hours"] is None
+
+
 RESOURCE = {"name": "County EAP", "resource_type": "eap"}
 # Every route, as another agency's coordinator tries it on `agency`'s records:
 # (method, route, path, body for the agency). Records found by id are named by id;
@@ -464,6 +555,22 @@ FOREIGN = [
     ("PUT", "/v1/settings", "/v1/settings", lambda a: {"agency_id": a}),
     ("GET", "/v1/settings", "/v1/settings?agency_id={a}", None),
     ("POST", "/v1/imports", "/v1/imports?agency_id={a}", None),
+    (
+        "PUT",
+        "/v1/coordinators/{coordinator_id}",
+        "/v1/coordinators/C-1",
+        lambda a: coordinator_body(OTHER),
+    ),
+    ("PUT", "/v1/coordinators/{coordinator_id}", "/v1/coordinators/C-NEW", coordinator_body),
+    ("GET", "/v1/coordinators/{coordinator_id}", "/v1/coordinators/C-1", None),
+    ("DELETE", "/v1/coordinators/{coordinator_id}", "/v1/coordinators/C-1", None),
+    ("GET", "/v1/coordinators", "/v1/coordinators?agency_id={a}", None),
+]
+# The recipients look-up, as another agency's service (notify) tries it: only the role
+# `service` may call it at all.
+FOREIGN_SERVICE = [
+    ("GET", "/v1/recipients/supporters/{supporter_id}", "/v1/recipients/supporters/S-1", None),
+    ("GET", "/v1/recipients/coordinators", "/v1/recipients/coordinators?agency_id={a}", None),
 ]
 
 
@@ -473,16 +580,22 @@ async def test_every_route_walls_off_another_agency(roster, agency):
         await client.put("/v1/supporters/S-1", json=supporter(agency), headers=own)
         await client.put("/v1/resources/eap-1", json=RESOURCE, headers=own)
         await client.put("/v1/officers/B1", json={"unit": "Mine"}, headers=own)
+        await client.put("/v1/coordinators/C-1", json=coordinator_body(agency), headers=own)
         answers = {
             (method, path): await client.request(
                 method,
                 path.format(a=agency),
                 json=body(agency) if body else None,
-                headers=coordinator(OTHER),
+                headers=headers,
             )
-            for method, _, path, body in FOREIGN
+            for routes, headers in (
+                (FOREIGN, coordinator(OTHER)),
+                (FOREIGN_SERVICE, bearer(OTHER, Role.SERVICE, "notify")),
+            )
+            for method, _, path, body in routes
         }
         still = await client.get("/v1/supporters/S-1", headers=own)
+        still_coordinator = await client.get("/v1/coordinators/C-1", headers=own)
         officer = await client.get("/v1/officers/B1", headers=own)
         preferences = await client.get("/v1/officers/B1/preferences", headers=own)
     wrong = {
@@ -490,6 +603,8 @@ async def test_every_route_walls_off_another_agency(roster, agency):
     }
     assert not wrong, wrong
     assert still.status_code == 200 and still.json()["display_name"] == NAME
+    assert still_coordinator.status_code == 200
+    assert still_coordinator.json()["display_name"] == COORDINATOR_NAME
     assert officer.json()["unit"] == "Mine"
     assert preferences.json()["opted_out"] is False
 
@@ -502,7 +617,7 @@ def test_the_agency_wall_is_tried_on_every_route(tmp_path):
         if path.startswith("/v1/")
         for method in operations
     }
-    assert routes == {(method, route) for method, route, _, _ in FOREIGN}
+    assert routes == {(method, route) for method, route, _, _ in FOREIGN + FOREIGN_SERVICE}
 
 
 async def test_no_token_is_401_and_other_roles_are_403(roster, agency):

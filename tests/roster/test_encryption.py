@@ -1,5 +1,6 @@
-"""Supporters' names and contact details are sealed at rest: unreadable in the database
-file, readable through the API by the agency's coordinator."""
+"""Supporters' and coordinators' names and contact details are sealed at rest:
+unreadable in the database file, readable through the API by the agency's coordinator
+(and, for notifications, by a service's look-up)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,24 @@ import httpx
 import pytest
 
 from peerline.up import ensure_field_key
-from services.roster.store import SupporterRow
+from services.roster.personal import COORDINATOR
+from services.roster.store import CoordinatorRow, SupporterRow
 from shared.crypto import FieldCipher, SealError
 from shared.settings import Settings
 from shared.tokens import Role
 from tests.conftest import bearer
-from tests.roster.records import EMAIL, NAME, PHONE, URL, database_rows, supporter
+from tests.roster.records import (
+    COORDINATOR_EMAIL,
+    COORDINATOR_NAME,
+    COORDINATOR_URL,
+    EMAIL,
+    NAME,
+    PHONE,
+    URL,
+    coordinator_body,
+    database_rows,
+    supporter,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = (EMAIL, PHONE, URL, NAME)
@@ -46,16 +59,43 @@ async def test_contact_details_never_reach_the_database_file(roster, agency, dat
         assert secret.encode() not in stored, secret
 
 
-async def test_a_sealed_value_opens_only_for_its_own_supporter(roster, agency):
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_coordinators_contact_details_never_reach_the_database_file(
+    roster, agency, database_url
+):
+    headers = bearer(agency, Role.COORDINATOR)
+    async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
+        put = await client.put("/v1/coordinators/COORD-4711", json=coordinator_body(agency))
+        looked_up = await client.get(
+            "/v1/recipients/coordinators",
+            params={"agency_id": agency},
+            headers=bearer(agency, Role.SERVICE, "notify"),
+        )
+    assert put.status_code == 201
+    assert looked_up.json()[0]["contact"]["email"] == COORDINATOR_EMAIL
+    stored = database_bytes(database_url)
+    assert b"COORD-4711" in stored
+    for secret in (COORDINATOR_EMAIL, COORDINATOR_URL, COORDINATOR_NAME):
+        assert secret.encode() not in stored, secret
+
+
+async def test_a_sealed_value_opens_only_for_its_own_record(roster, agency):
     headers = bearer(agency, Role.COORDINATOR)
     async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
         await client.put("/v1/supporters/S-1", json=supporter(agency, "P1"))
         await client.put("/v1/supporters/S-2", json=supporter(agency, "P2"))
+        await client.put("/v1/coordinators/S-1", json=coordinator_body(agency))
     rows = {row.supporter_id: row for row in await database_rows(roster, SupporterRow)}
+    [coordinator] = await database_rows(roster, CoordinatorRow)
     sealer = roster.app.state.sealer
     assert sealer.open("S-1", rows["S-1"].personal).contact.email == EMAIL
+    assert sealer.open("S-1", coordinator.personal, kind=COORDINATOR).display_name == (
+        COORDINATOR_NAME
+    )
     with pytest.raises(SealError):
         sealer.open("S-2", rows["S-1"].personal)  # swapped into another row: refused
+    with pytest.raises(SealError):  # a coordinator's, in a supporter's row of the same id
+        sealer.open("S-1", coordinator.personal)
 
 
 async def test_removing_a_supporter_erases_the_sealed_details(roster, agency):

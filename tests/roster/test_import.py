@@ -264,6 +264,32 @@ def test_the_file_format_reads_like_a_spreadsheet():
     assert parse(b"\xff\xfe", "CA0190000")[1] == [{"loc": [1], "msg": "the file is not UTF-8 text"}]
 
 
+def test_an_officers_background_is_a_list_as_a_supporters_is():
+    body = b"kind,personnel_id,background\nofficer,B1,military; dispatch\n"
+    [line], errors = parse(body, "CA0190000")
+    assert errors == []
+    assert line.record.background == ["dispatch", "military"]
+
+
+def test_quiet_hours_are_two_columns_checked_as_the_record_checks_them():
+    body = (
+        b"kind,supporter_id,personnel_id,display_name,timezone,quiet_start,quiet_end\n"
+        b"supporter,S-1,P1,Alex,America/Chicago,22:00,07:00\n"
+        b"supporter,S-2,P2,Sam,,,\n"
+        b"supporter,S-3,P3,Kim,,22:00,\n"
+        b"supporter,S-4,P4,Lee,,22:00,22:00\n"
+    )
+    lines, errors = parse(body, "CA0190000")
+    quiet = {
+        line.supporter_id: line.record.model_dump(mode="json")["quiet_hours"] for line in lines
+    }
+    assert quiet == {"S-1": {"start": "22:00", "end": "07:00"}, "S-2": None}
+    assert errors == [
+        {"loc": [4, "quiet_end"], "msg": "Field required"},
+        {"loc": [5, "quiet_end"], "msg": "Value error, end must differ from start"},
+    ]
+
+
 def test_the_documented_examples_are_valid_files():
     documented = (ROOT / "docs" / "roster.md").read_text().split("```csv\n")[1].split("```")[0]
     for example in (documented, EXAMPLE):

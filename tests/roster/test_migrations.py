@@ -13,6 +13,7 @@ MODELS = (
     store.PreferencesRow,
     store.ResourceRow,
     store.AgencySettingsRow,
+    store.CoordinatorRow,
     assignment_store.MatchRow,
     assignment_store.LoadRow,
     revision.RevisionRow,

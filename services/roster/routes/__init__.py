@@ -1,7 +1,16 @@
-"""The roster's HTTP routes, one module per directory, and the roster CSV that the
-import route reads (`roster_csv`)."""
+"""The roster's HTTP routes, one module per directory, the recipients look-up for
+notify, and the roster CSV that the import route reads (`roster_csv`)."""
 
-from . import imports, officers, resources, settings, supporters, training
+from . import (
+    coordinators,
+    imports,
+    officers,
+    recipients,
+    resources,
+    settings,
+    supporters,
+    training,
+)
 
 ROUTERS = (
     supporters.router,
@@ -10,4 +19,6 @@ ROUTERS = (
     resources.router,
     settings.router,
     imports.router,
+    coordinators.router,
+    recipients.router,
 )

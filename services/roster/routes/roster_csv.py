@@ -51,21 +51,27 @@ SUPPORTER_COLUMNS = (
     "weekly",
     "on_call",
     "leave",
+    "quiet_start",
+    "quiet_end",
     *TRAINING,
 )
 OFFICER_COLUMNS = ("personnel_id", "unit", "rank", "supervisor_id", "background")
 COLUMNS = (KIND, *SUPPORTER_COLUMNS, "supervisor_id")
 
-# Columns that are fields of a part of the supporter record, not of the record itself.
+# Columns that are fields of a part of the supporter record, not of the record itself:
+# (part, field), and the column of each such field, to place its errors.
 _PARTS = {
-    "email": "contact",
-    "phone": "contact",
-    "url": "contact",
-    "timezone": "availability",
-    "weekly": "availability",
-    "on_call": "availability",
-    "leave": "availability",
+    "email": ("contact", "email"),
+    "phone": ("contact", "phone"),
+    "url": ("contact", "url"),
+    "timezone": ("availability", "timezone"),
+    "weekly": ("availability", "weekly"),
+    "on_call": ("availability", "on_call"),
+    "leave": ("availability", "leave"),
+    "quiet_start": ("quiet_hours", "start"),
+    "quiet_end": ("quiet_hours", "end"),
 }
+_PART_COLUMNS = {place: column for column, place in _PARTS.items()}
 _WINDOW = re.compile(r"^(\S+)\s+([^\s-]+)\s*-\s*([^\s-]+)$")
 _COLUMN_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 _SUPPORTER_ID = TypeAdapter(SupporterId)
@@ -189,7 +195,8 @@ class _Row:
             if column in TRAINING:
                 training[TRAINING[column]] = value
             elif column in _PARTS:
-                fields.setdefault(_PARTS[column], {})[column] = value
+                part, field = _PARTS[column]
+                fields.setdefault(part, {})[field] = value
             else:
                 fields[column] = value
         record = self._record(SupporterRecord, fields)
@@ -200,7 +207,11 @@ class _Row:
     def _officer(self) -> OfficerLine | None:
         self._only(OFFICER_COLUMNS)
         personnel_id = self._required("personnel_id", _PERSONNEL_ID)
-        fields = {c: v for c, v in self.values.items() if c in OFFICER_COLUMNS[1:]}
+        fields = {
+            column: self._parsed(column, _PARSERS.get(column, str))
+            for column in self.values
+            if column in OFFICER_COLUMNS[1:]
+        }
         record = self._record(OfficerRecord, fields)
         if self.errors:
             return None
@@ -239,15 +250,18 @@ class _Row:
             return None
 
     def _invalid(self, exc: ValidationError, column: str | None = None) -> None:
-        """A model's errors, each at its column: a field of `contact` or `availability`
-        is a column of its own; `column` is given when one cell was validated alone. A
-        list item or a field within the cell is named before the message."""
+        """A model's errors, each at its column: a field of `contact`, `availability` or
+        `quiet_hours` is a column of its own; `column` is given when one cell was
+        validated alone. A list item or a field within the cell is named before the
+        message."""
         for error in exc.errors():
             loc = list(error["loc"])
             if column is None:
-                if len(loc) > 1 and loc[0] in _PARTS.values():
-                    loc = loc[1:]
-                at, loc = str(loc[0]), loc[1:]
+                at = _PART_COLUMNS.get(tuple(loc[:2]))
+                if at is not None:
+                    loc = loc[2:]
+                else:
+                    at, loc = str(loc[0]), loc[1:]
             else:
                 at = column
             where = ", ".join(f"item {p + 1}" if isinstance(p, int) else str(p) for p in loc)

@@ -34,6 +34,7 @@ from ..fields import (
     Label,
     Languages,
     Name,
+    QuietHours,
     TimeOfDay,
     TimeZone,
 )
@@ -100,10 +101,23 @@ class SupporterRecord(Body):
     max_open_assignments: int = Field(default=DEFAULT_MAX_OPEN, ge=0, le=50)
     accepts_cross_agency: bool = False
     availability: AvailabilityRecord = Field(default_factory=AvailabilityRecord)
+    quiet_hours: QuietHours | None = Field(
+        default=None,
+        description="No non-urgent notifications then, in the availability's time zone.",
+    )
 
 
 # The part of a record kept as one JSON document; the rest has columns or is sealed.
-PROFILE = {"rank", "unit", "gender", "languages", "background", "specialties", "availability"}
+PROFILE = {
+    "rank",
+    "unit",
+    "gender",
+    "languages",
+    "background",
+    "specialties",
+    "availability",
+    "quiet_hours",
+}
 
 
 class TrainingView(BaseModel):
