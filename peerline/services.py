@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 
 from peerline.natsd import LOOPBACK, free_port, port_is_free
@@ -22,6 +23,7 @@ SERVICES: dict[str, str] = {
     "incidents": "services.incidents",
     "roster": "services.roster",
     "checkins": "services.checkins",
+    "notify": "services.notify",
 }
 
 # Health checks go straight to 127.0.0.1, whatever HTTP proxy the environment names.
@@ -50,8 +52,18 @@ class ServiceProcess:
     """One service of the stack on a fixed port, restartable with the same settings."""
 
     def __init__(
-        self, name: str, module: str, *, port: int, data_dir: Path, nats_url: str, secret: str
+        self,
+        name: str,
+        module: str,
+        *,
+        port: int,
+        data_dir: Path,
+        nats_url: str,
+        secret: str,
+        wiring: Mapping[str, str] | None = None,
     ) -> None:
+        """`wiring`: more `PEERLINE_*` variables, what this service must know of the
+        others (say, the roster's URL)."""
         data_dir = data_dir.resolve()
         self.name = name
         self.module = module
@@ -67,6 +79,7 @@ class ServiceProcess:
             "PEERLINE_HOST": LOOPBACK,
             "PEERLINE_PORT": str(port),
             "PEERLINE_JWT_SECRET": secret,
+            **(wiring or {}),
         }
         self._proc: subprocess.Popen | None = None
 

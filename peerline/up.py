@@ -150,9 +150,21 @@ class Stack:
                 data_dir=self.data_dir,
                 nats_url=self.nats.url,
                 secret=secret,
+                wiring=self.wiring(name),
             )
             self.services[name] = service.start()
             self.supervisor.watch(name, service)
+
+    def wiring(self, name: str) -> dict[str, str]:
+        """What a service must know of the others, started before it: notify looks
+        recipients up in the roster at the port it got, and delivers to its own log when
+        a recipient has no channel configured here (no SMTP relay, say)."""
+        if name == "notify":
+            return {
+                "PEERLINE_ROSTER_URL": self.services["roster"].url,
+                "PEERLINE_NOTIFY_CONSOLE": "true",
+            }
+        return {}
 
     def wait_ready(self) -> bool:
         """Until every service answers /healthz; False on timeout or a stop request."""

@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,12 +130,15 @@ class ServiceRuntime:
         decode: bus.Decode[T] = bus.event_of,
         key: Callable[[T], str] = event_key,
         max_batch: int = bus.MAX_BATCH,
+        deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
     ) -> None:
         """Consume `subject` on the durable `durable` in batches, the one way services
         consume: each batch is one transaction of inbox marks, `apply`'s effects and
         outbox rows, committed before any message is acked. `apply` gets only the
         messages this consumer has not handled before (by `key`, the event id), in
         stream order. While this service's database is down, messages are held.
+        `deliver_policy` says where a durable starts when it is first created: the
+        whole stream (the default), or only what arrives from then on.
         """
 
         async def handle(items: list[Received[T]]) -> None:
@@ -163,6 +167,7 @@ class ServiceRuntime:
                 tracer=self.telemetry.tracer("peerline.bus"),
                 max_batch=max_batch,
                 max_deliver=self.settings.max_deliver,
+                deliver_policy=deliver_policy,
             )
         )
 

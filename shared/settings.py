@@ -69,6 +69,51 @@ class Settings(BaseSettings):
         "identifiable records are purged (PRODUCT rule 8).",
     )
 
+    # Where services and the people they notify find each other.
+    roster_url: str = Field(
+        default="http://127.0.0.1:8082",
+        description="The roster's base URL: notify looks recipients' contact details up there.",
+    )
+    portal_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The portal's base URL, for links in notifications.",
+    )
+
+    # Notifications (`services.notify`, docs/notify.md).
+    smtp_url: str | None = Field(
+        default=None,
+        description="The SMTP relay as an apprise URL with the sender, e.g. "
+        "`mailtos://user:pass@relay.example.org:587?from=peerline@example.org`; unset: no "
+        "email by address.",
+    )
+    sms_url: str | None = Field(
+        default=None,
+        description="An SMS gateway as an apprise URL with a `{phone}` placeholder for the "
+        "recipient's number, e.g. `twilio://SID:Token@+15551234567/{phone}`; unset: no SMS.",
+    )
+    notify_console: bool = Field(
+        default=False,
+        description="Deliver to the notify service's log (reference and kind only) when no "
+        "other channel is left: the local stack's channel.",
+    )
+    notify_attempts_per_channel: int = Field(
+        default=4, ge=1, description="Tries of one channel before the next one is used."
+    )
+    notify_retry_base: float = Field(
+        default=10.0, gt=0, description="Seconds before the first retry; doubling after."
+    )
+    notify_retry_max: float = Field(default=600.0, gt=0, description="Longest retry delay.")
+    notify_rate_limit: int = Field(
+        default=10, ge=1, description="Messages a recipient gets per `notify_rate_window`."
+    )
+    notify_rate_window: float = Field(default=3600.0, gt=0, description="Seconds.")
+    notify_directory_ttl: float = Field(
+        default=60.0, ge=0, description="Seconds a recipient's looked-up details are reused."
+    )
+    notify_poll_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between looks for deliveries that are due."
+    )
+
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1

@@ -121,6 +121,7 @@ class NotificationChannel(enum.StrEnum):
     SMS = "sms"
     CHAT = "chat"
     WEBHOOK = "webhook"
+    CONSOLE = "console"  # a line in the notify service's log: the local stack's channel
 
 
 class TrainingArea(enum.StrEnum):

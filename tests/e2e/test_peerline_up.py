@@ -19,6 +19,7 @@ from shared.events import (
     CheckInDue,
     IncidentReported,
     IntakeRejected,
+    NotificationSent,
     PeerAssigned,
 )
 from shared.streams import CHECKINS, EVENTS
@@ -169,11 +170,11 @@ async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_o
 ):
     """A coordinator keeps a supporter on the roster; the CAD reports; the officer's
     assignment is on the bus; the late report's offer is due at once, the supporter
-    sees whom to reach and logs the contact, which closes the offer; and no service
-    logged who."""
+    is notified of both (on the console: no mail relay here), sees whom to reach and
+    logs the contact, which closes the offer; and no service logged who."""
     info, workdir, _proc = stack
     roster, incidents = info["services"]["roster"], info["services"]["incidents"]
-    checkins = info["services"]["checkins"]
+    checkins, notify = info["services"]["checkins"], info["services"]["notify"]
     tokens = {
         role: peerline("token", "--agency", AGENCY, "--role", role, cwd=workdir).stdout.strip()
         for role in ("coordinator", "ingest")
@@ -199,6 +200,7 @@ async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_o
             headers={"Authorization": f"Bearer {tokens['coordinator']}"}
         ) as client:
             assert (await client.get(f"{roster}/readyz")).status_code == 200
+            wait_until(lambda: httpx.get(f"{notify}/readyz").status_code == 200, timeout=30)
             put = await client.put(f"{roster}/v1/supporters/S-9", json=supporter)
             assert put.status_code == 201, put.text
             for area in TrainingArea:
@@ -237,6 +239,13 @@ async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_o
         assert (await client.post("/v1/contacts", json=contact)).status_code == 201
         [closed] = await log.wait_for(CheckInClosed, timeout=30)
     assert closed.outcome == "contacted"
-    for service in ("incidents", "roster", "checkins"):
+    async with EventLog(info["nats_url"], f"ps.{AGENCY}.notification.*", EVENTS.name) as log:
+        sent = await log.wait_for(NotificationSent, count=2, timeout=30)
+    assert {(e.recipient_id, e.channel) for e in sent} == {("S-9", "console")}
+    assert {e.cause_event_id for e in sent} == {assigned.event_id, due.event_id}
+    notified = (workdir / ".peerline" / "logs" / "notify.log").read_text()
+    assert "notification assignment, reference" in notified
+    assert "notification checkin_due, reference" in notified
+    for service in ("incidents", "roster", "checkins", "notify"):
         text = (workdir / ".peerline" / "logs" / f"{service}.log").read_text()
         assert "B5678" not in text and "sam.carter" not in text

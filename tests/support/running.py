@@ -91,7 +91,7 @@ def checkins_settings(nats_url: str, database_url: str, data_dir: Path, **more) 
     )
 
 
-def _serve(app: FastAPI, spans: InMemorySpanExporter, nats_url: str) -> Iterator[RunningService]:
+def serve_app(app: FastAPI, spans: InMemorySpanExporter, nats_url: str) -> Iterator[RunningService]:
     server = ThreadedServer(app).start()
     name = app.state.runtime.name
     wait_until(lambda: _ready(server.url), timeout=30, what=f"{name} ready")
@@ -104,7 +104,7 @@ def incidents(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     """The incidents service on a real port, a real NATS server and a real database."""
     spans = InMemorySpanExporter()
     app = create_app(incidents_settings(nats_url, database_url, tmp_path / "data"), exporter=spans)
-    yield from _serve(app, spans, nats_url)
+    yield from serve_app(app, spans, nats_url)
 
 
 @pytest.fixture
@@ -112,7 +112,7 @@ def roster(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     """The roster service on a real port, a real NATS server and a real database."""
     spans = InMemorySpanExporter()
     settings = roster_settings(nats_url, database_url, tmp_path / "data")
-    yield from _serve(create_roster_app(settings, exporter=spans), spans, nats_url)
+    yield from serve_app(create_roster_app(settings, exporter=spans), spans, nats_url)
 
 
 @pytest.fixture
@@ -120,4 +120,4 @@ def checkins(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     """The check-ins service on a real port, a real NATS server and a real database."""
     spans = InMemorySpanExporter()
     settings = checkins_settings(nats_url, database_url, tmp_path / "checkins")
-    yield from _serve(create_checkins_app(settings, exporter=spans), spans, nats_url)
+    yield from serve_app(create_checkins_app(settings, exporter=spans), spans, nats_url)

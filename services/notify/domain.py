@@ -1,0 +1,269 @@
+"""What the notify service decides, without any I/O: which message a cause event asks
+for and to whom, what the message says, the order of a recipient's channels, when
+quiet hours or the rate limit hold a message back, and how long to wait before a retry.
+
+Messages name no officer and no incident detail (PRODUCT rule 4): each says what kind
+of thing happened, gives a short reference and a link to open it in Peerline, and
+nothing else. The templates below are the only text that leaves the service.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo
+
+from shared.events import (
+    AssignmentUnfilled,
+    CheckInDue,
+    CheckInOverdue,
+    Event,
+    PeerAssigned,
+    TrainingExpiring,
+)
+from shared.vocab import Category, NotificationChannel
+
+
+class Kind(enum.StrEnum):
+    ASSIGNMENT = "assignment"  # a new assignment, to the supporter
+    CHECKIN_DUE = "checkin_due"  # an offer is due, to the supporter
+    CHECKIN_OVERDUE = "checkin_overdue"  # an offer's window closed, to the coordinators
+    UNFILLED = "assignment_unfilled"  # no supporter could be assigned, to the coordinators
+    TRAINING = "training_expiring"  # training to renew, to the supporter
+
+
+# What goes to the agency's coordinators rather than to a supporter.
+FOR_COORDINATORS = frozenset({Kind.CHECKIN_OVERDUE, Kind.UNFILLED})
+
+# A new assignment after these is never held back by quiet hours or the rate limit: the
+# first hours matter most, and the supporter agreed to be reached for them.
+URGENT_CATEGORIES = frozenset({Category.OFFICER_INVOLVED_SHOOTING, Category.LINE_OF_DUTY_DEATH})
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What one cause event asks for: a message of `kind` about `reference`, to the
+    supporter `supporter_id`, or to the agency's coordinators when that is None."""
+
+    kind: Kind
+    reference: uuid.UUID  # what the link opens
+    supporter_id: str | None
+    recipient_agency_id: str  # the agency the roster look-up is made for
+    urgent: bool = False
+
+
+def notice_of(event: Event) -> Notice:
+    """The notice a trigger event asks for."""
+    match event:
+        case PeerAssigned():
+            return Notice(
+                Kind.ASSIGNMENT,
+                event.assignment_id,
+                event.supporter_id,
+                event.supporter_agency_id,
+                urgent=event.category in URGENT_CATEGORIES,
+            )
+        case CheckInDue():
+            return Notice(
+                Kind.CHECKIN_DUE, event.assignment_id, event.supporter_id, event.agency_id
+            )
+        case CheckInOverdue():
+            return Notice(Kind.CHECKIN_OVERDUE, event.checkin_id, None, event.agency_id)
+        case AssignmentUnfilled():
+            return Notice(Kind.UNFILLED, event.incident_id, None, event.agency_id)
+        case TrainingExpiring():
+            return Notice(Kind.TRAINING, event.event_id, event.supporter_id, event.agency_id)
+    raise TypeError(f"no notice for {type(event).__name__}")
+
+
+# Content.
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+
+
+# Per kind: the subject line, the one sentence of the message, and the portal page the
+# link opens.
+TEMPLATES: dict[Kind, tuple[str, str, str]] = {
+    Kind.ASSIGNMENT: (
+        "New peer support assignment",
+        "You have a new peer support assignment.",
+        "/assignments/{reference}",
+    ),
+    Kind.CHECKIN_DUE: (
+        "Check-in offer due",
+        "A check-in offer for one of your assignments is due now.",
+        "/assignments/{reference}",
+    ),
+    Kind.CHECKIN_OVERDUE: (
+        "Check-in offer overdue",
+        "A check-in offer is overdue: its window closed without a logged contact.",
+        "/checkins/{reference}",
+    ),
+    Kind.UNFILLED: (
+        "Assignment unfilled",
+        "An officer could not be matched with a peer supporter and needs one.",
+        "/incidents/{reference}",
+    ),
+    Kind.TRAINING: (
+        "Training to renew",
+        "Some of your peer support training or certification needs renewing.",
+        "/training",
+    ),
+}
+
+
+def short_reference(reference: uuid.UUID) -> str:
+    """What a person reads out or types: the first 8 hex digits, upper case."""
+    return reference.hex[:8].upper()
+
+
+def message(kind: Kind, reference: uuid.UUID, portal_url: str) -> Message:
+    title, sentence, page = TEMPLATES[kind]
+    link = portal_url.rstrip("/") + page.format(reference=reference)
+    ref = short_reference(reference)
+    body = f"{sentence}\n\nReference: {ref}\nOpen it in Peerline: {link}\n"
+    return Message(f"Peerline: {title} ({ref})", body)
+
+
+# Recipients and their channels.
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A recipient as the roster describes them; contact details live only in memory."""
+
+    recipient_id: str
+    email: str | None = None
+    phone: str | None = None
+    url: str | None = None  # any apprise URL
+    timezone: str = "UTC"
+    quiet_hours: QuietHours | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to reach a recipient: its channel, and the apprise URL (None: the console)."""
+
+    channel: NotificationChannel
+    url: str | None
+
+
+EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
+SMS_SCHEMES = frozenset(
+    {
+        "bulksms",
+        "bulkvs",
+        "clickatell",
+        "clicksend",
+        "d7sms",
+        "httpsms",
+        "msg91",
+        "msgbird",
+        "nexmo",
+        "plivo",
+        "seven",
+        "sinch",
+        "smseagle",
+        "smseagles",
+        "sns",
+        "telnyx",
+        "twilio",
+        "vonage",
+    }
+)
+
+
+def channel_of(url: str) -> NotificationChannel:
+    """The channel an apprise URL reaches, by its scheme: email, webhook, an SMS gateway,
+    or else a chat service (Slack, Teams, Matrix, ...)."""
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in EMAIL_SCHEMES:
+        return NotificationChannel.EMAIL
+    if scheme in WEBHOOK_SCHEMES:
+        return NotificationChannel.WEBHOOK
+    if scheme in SMS_SCHEMES:
+        return NotificationChannel.SMS
+    return NotificationChannel.CHAT
+
+
+def routes(
+    recipient: Recipient, *, smtp_url: str | None, sms_url: str | None, console: bool
+) -> list[Route]:
+    """The recipient's channels, in the order they are tried (decision 26): their own
+    apprise URL, their email address through the SMTP relay, their phone through the
+    SMS gateway, then the console when it is enabled."""
+    found = []
+    if recipient.url:
+        found.append(Route(channel_of(recipient.url), recipient.url))
+    if recipient.email and smtp_url:
+        found.append(Route(NotificationChannel.EMAIL, _with_query(smtp_url, to=recipient.email)))
+    if recipient.phone and sms_url:
+        number = quote(recipient.phone, safe="+")
+        found.append(Route(NotificationChannel.SMS, sms_url.replace("{phone}", number)))
+    if console:
+        found.append(Route(NotificationChannel.CONSOLE, None))
+    return found
+
+
+def _with_query(url: str, **params: str) -> str:
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+# When to send.
+
+
+def zone_of(name: str) -> ZoneInfo:
+    """The recipient's time zone; UTC when the roster names none we know."""
+    try:
+        return ZoneInfo(name)
+    except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return ZoneInfo("UTC")
+
+
+def quiet_until(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:
+    """When the recipient's quiet hours end, if `now` falls within them; else None.
+    Quiet hours are local wall-clock times and may run over midnight (22:00-07:00)."""
+    if quiet is None or quiet.start == quiet.end:
+        return None
+    local = now.astimezone(zone)
+    at = local.time().replace(tzinfo=None)
+    if quiet.start < quiet.end:
+        inside = quiet.start <= at < quiet.end
+    else:
+        inside = at >= quiet.start or at < quiet.end
+    if not inside:
+        return None
+    end_day = local.date() if at < quiet.end else local.date() + timedelta(days=1)
+    return datetime.combine(end_day, quiet.end, tzinfo=zone).astimezone(UTC)
+
+
+def rate_free_at(
+    now: datetime, recent: list[datetime], *, limit: int, window: timedelta
+) -> datetime | None:
+    """When the recipient may have another message, if `recent` (when they were sent
+    messages) already holds `limit` within the window before `now`; else None."""
+    within = sorted(at for at in recent if at > now - window)
+    if len(within) < limit:
+        return None
+    return within[-limit] + window
+
+
+def retry_delay(attempts: int, *, base: float, cap: float) -> timedelta:
+    """The wait after the `attempts`-th failed try of a channel: exponential, capped."""
+    return timedelta(seconds=min(base * 2 ** (attempts - 1), cap))

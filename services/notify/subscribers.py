@@ -1,0 +1,46 @@
+"""The notify service on the bus: one durable per trigger event records deliveries in
+the ledger (`ledger`), a periodic job sends them (`delivery`), another forgets them
+once finished and old (`retention`).
+
+The durables start with the messages that arrive once they exist (`DeliverPolicy.NEW`):
+a notify service deployed into a running region must not replay months of assignments
+and reminders to people's phones (decision 28).
+"""
+
+from __future__ import annotations
+
+from nats.js.api import DeliverPolicy
+
+from shared.events import (
+    AssignmentUnfilled,
+    CheckInDue,
+    CheckInOverdue,
+    PeerAssigned,
+    TrainingExpiring,
+)
+from shared.service import ServiceRuntime
+from shared.streams import CHECKINS, EVENTS
+
+from . import ledger, retention
+from .delivery import Deliveries
+
+TRIGGERS = (
+    (PeerAssigned, EVENTS, "notify-assignments"),
+    (AssignmentUnfilled, EVENTS, "notify-unfilled"),
+    (CheckInDue, CHECKINS, "notify-checkins-due"),
+    (CheckInOverdue, CHECKINS, "notify-checkins-overdue"),
+    (TrainingExpiring, EVENTS, "notify-training"),
+)
+
+
+def register(runtime: ServiceRuntime, deliveries: Deliveries) -> None:
+    for event, stream, durable in TRIGGERS:
+        runtime.consume(
+            subject=event.subject_pattern(),
+            durable=durable,
+            stream=stream,
+            apply=ledger.record,
+            deliver_policy=DeliverPolicy.NEW,
+        )
+    runtime.every("deliveries", runtime.settings.notify_poll_interval, deliveries.run)
+    runtime.every("notification-retention", retention.INTERVAL, lambda: retention.purge(runtime))

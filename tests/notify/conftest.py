@@ -1,0 +1,117 @@
+"""What notify talks to, for real: an SMTP server (aiosmtpd), a webhook receiver that
+can be told to fail, and the roster service on its own database. The notify service
+itself runs on `database_url` (SQLite, and PostgreSQL when configured)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from aiosmtpd.controller import Controller
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from peerline.natsd import free_port
+from services.roster.app import create_app as create_roster_app
+from tests.support.running import RunningService, roster_settings, serve_app
+
+
+@dataclass
+class Mail:
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+    @property
+    def text(self) -> str:
+        """Every part of the message decoded, headers included."""
+        message = message_from_bytes(self.raw, policy=policy.default)
+        parts = [str(value) for value in message.values()]
+        parts += [part.get_content() for part in message.walk() if not part.is_multipart()]
+        return "\n".join(parts)
+
+
+@dataclass
+class Mailbox:
+    """What the SMTP relay received."""
+
+    host: str
+    port: int
+    mails: list[Mail] = field(default_factory=list)
+
+    def url(self) -> str:
+        """The relay as notify's `smtp_url`."""
+        return f"mailto://{self.host}:{self.port}?from=peerline@example.org"
+
+    def to(self, address: str) -> list[Mail]:
+        return [mail for mail in self.mails if address in mail.recipients]
+
+    async def handle_DATA(self, server, session, envelope) -> str:
+        self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    mailbox = Mailbox("127.0.0.1", free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
+
+
+@dataclass
+class Webhook:
+    """A JSON webhook receiver; `failures` answers that many posts with 500 first."""
+
+    port: int = 0
+    failures: int = 0
+    received: list[dict] = field(default_factory=list)
+    refused: list[float] = field(default_factory=list)  # when each failure was answered
+    raw: list[bytes] = field(default_factory=list)
+
+    def url(self, path: str = "hook") -> str:
+        return f"json://127.0.0.1:{self.port}/{path}"
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    hook = Webhook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            import time
+
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if hook.failures > 0:
+                hook.failures -= 1
+                hook.refused.append(time.monotonic())
+                self.send_response(500)
+            else:
+                hook.raw.append(body)
+                hook.received.append(json.loads(body))
+                self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    hook.port = server.server_port
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield hook
+    server.shutdown()
+
+
+@pytest.fixture
+def roster(nats_url, tmp_path) -> Iterator[RunningService]:
+    """The real roster, on a SQLite file of its own: the database under test is notify's."""
+    spans = InMemorySpanExporter()
+    database = f"sqlite+aiosqlite:///{tmp_path / 'roster.db'}"
+    settings = roster_settings(nats_url, database, tmp_path / "roster")
+    yield from serve_app(create_roster_app(settings, exporter=spans), spans, nats_url)

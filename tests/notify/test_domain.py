@@ -1,0 +1,142 @@
+"""The notify service's rules without I/O: urgency, channel order, quiet hours across
+midnight and time zones, the rate limit, backoff, and what a message may say."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from services.notify.domain import (
+    TEMPLATES,
+    Kind,
+    QuietHours,
+    Recipient,
+    Route,
+    message,
+    notice_of,
+    quiet_until,
+    rate_free_at,
+    retry_delay,
+    routes,
+    zone_of,
+)
+from shared.vocab import Category, NotificationChannel
+from tests.notify.scenario import assigned, overdue, unfilled
+
+CHICAGO = zone_of("America/Chicago")
+NIGHT = QuietHours(time(22, 0), time(7, 0))
+
+
+@pytest.mark.parametrize(
+    ("category", "urgent"),
+    [
+        (Category.OFFICER_INVOLVED_SHOOTING, True),
+        (Category.LINE_OF_DUTY_DEATH, True),
+        (Category.FATAL_COLLISION, False),
+        (None, False),
+    ],
+)
+def test_only_an_assignment_after_a_shooting_or_a_line_of_duty_death_is_urgent(category, urgent):
+    assert notice_of(assigned("A1", "S-1", category)).urgent is urgent
+
+
+def test_escalations_go_to_the_coordinators():
+    assert notice_of(overdue("A1", "S-1")).supporter_id is None
+    assert notice_of(unfilled("A1")).supporter_id is None
+
+
+def test_channels_in_order_url_email_phone_console():
+    person = Recipient("S-1", email="d@example.org", phone="+1 555 0100", url="slack://T/B/C")
+    found = routes(
+        person,
+        smtp_url="mailtos://relay.example.org:587?from=peerline@example.org",
+        sms_url="twilio://SID:Token@+15550000/{phone}",
+        console=True,
+    )
+    assert [r.channel for r in found] == [
+        NotificationChannel.CHAT,
+        NotificationChannel.EMAIL,
+        NotificationChannel.SMS,
+        NotificationChannel.CONSOLE,
+    ]
+    query = parse_qs(urlsplit(found[1].url).query)
+    assert query == {"from": ["peerline@example.org"], "to": ["d@example.org"]}
+    assert found[2].url == "twilio://SID:Token@+15550000/+1%20555%200100"
+    assert found[3] == Route(NotificationChannel.CONSOLE, None)
+
+
+def test_unconfigured_channels_are_skipped():
+    person = Recipient("S-1", email="d@example.org", phone="+15550100")
+    assert routes(person, smtp_url=None, sms_url=None, console=False) == []
+    webhook = Recipient("S-1", url="json://hooks.example.org/x")
+    assert routes(webhook, smtp_url=None, sms_url=None, console=False) == [
+        Route(NotificationChannel.WEBHOOK, "json://hooks.example.org/x")
+    ]
+
+
+def local(hour: int, minute: int = 0, day: int = 15) -> datetime:
+    return datetime(2026, 6, day, hour, minute, tzinfo=CHICAGO)
+
+
+@pytest.mark.parametrize(
+    ("now", "until"),
+    [
+        (local(23), local(7, day=16)),  # before midnight: the next morning
+        (local(3), local(7)),  # after midnight: this morning
+        (local(22), local(7, day=16)),  # the first minute counts
+        (local(7), None),  # the end does not
+        (local(12), None),
+    ],
+)
+def test_quiet_hours_over_midnight_in_the_recipients_zone(now, until):
+    found = quiet_until(now.astimezone(UTC), NIGHT, CHICAGO)
+    assert found == (until.astimezone(UTC) if until else None)
+
+
+def test_quiet_hours_within_a_day_and_none():
+    lunch = QuietHours(time(12, 0), time(13, 0))
+    assert quiet_until(local(12, 30), lunch, CHICAGO) == local(13).astimezone(UTC)
+    assert quiet_until(local(13, 30), lunch, CHICAGO) is None
+    assert quiet_until(local(3), None, CHICAGO) is None
+
+
+def test_quiet_hours_end_at_local_wall_time_across_a_clock_change():
+    # The night of 7-8 March 2026 loses an hour in Chicago: 07:00 is 12:00 UTC, not 13:00.
+    night = datetime(2026, 3, 7, 23, 0, tzinfo=CHICAGO)
+    assert quiet_until(night.astimezone(UTC), NIGHT, CHICAGO) == datetime(
+        2026, 3, 8, 12, 0, tzinfo=UTC
+    )
+
+
+def test_an_unknown_zone_is_utc():
+    assert zone_of("Mars/Olympus") == zone_of("UTC")
+
+
+def test_the_rate_limit_frees_a_slot_when_the_oldest_leaves_the_window():
+    now = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    sent = [now - timedelta(minutes=m) for m in (50, 20, 5)]
+    assert rate_free_at(now, sent, limit=3, window=hour) == now + timedelta(minutes=10)
+    assert rate_free_at(now, sent, limit=4, window=hour) is None
+    old = [now - timedelta(minutes=90)] * 5
+    assert rate_free_at(now, old, limit=1, window=hour) is None
+
+
+def test_retries_back_off_exponentially_up_to_a_cap():
+    delays = [retry_delay(n, base=10, cap=60).total_seconds() for n in range(1, 6)]
+    assert delays == [10, 20, 40, 60, 60]
+
+
+def test_a_message_is_what_happened_a_reference_and_a_link():
+    reference = uuid.UUID("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+    for kind in Kind:
+        found = message(kind, reference, "https://peerline.example.org/")
+        assert found.title.startswith("Peerline: ") and found.title.endswith("(0F1E2D3C)")
+        lines = found.body.strip().splitlines()
+        assert lines[0] == TEMPLATES[kind][1]
+        assert lines[2] == "Reference: 0F1E2D3C"
+        assert lines[3].startswith("Open it in Peerline: https://peerline.example.org/")
+        assert len(lines) == 4
