@@ -10,7 +10,9 @@ NATS client, Rich and every event model.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -37,8 +39,11 @@ schema = typer.Typer(
 app.add_typer(schema, name="schema")
 roster = typer.Typer(help="The roster of supporters and officers.", no_args_is_help=True)
 app.add_typer(roster, name="roster")
+eido = typer.Typer(help="NENA EIDOs from a PSAP's or CAD's notifier.", no_args_is_help=True)
+app.add_typer(eido, name="eido")
 
 IMPORT_TOKEN_TTL = timedelta(minutes=5)
+EIDO_TOKEN_TTL = timedelta(minutes=5)
 
 DataDir = Annotated[
     Path | None,
@@ -73,6 +78,26 @@ def up(data_dir: DataDir = None) -> None:
     from peerline.up import up as run_stack
 
     raise typer.Exit(run_stack(_settings(data_dir).data_dir))
+
+
+@app.command()
+def demo(data_dir: DataDir = None) -> None:
+    """Fill the running stack with a sample region and report a few incidents: the
+    flow to watch, with tokens to try the APIs. Running it again changes nothing."""
+    from peerline.demo import DemoFailed, run
+
+    settings = _settings(data_dir)
+    stack = stackfile.read(settings.data_dir)
+    if stack is None:
+        _fail("no running stack here: start one with `peerline up` (or `make run`)", 2)
+    try:
+        secret = settings.signing_secret()
+    except RuntimeError as exc:
+        _fail(str(exc), 2)
+    try:
+        run(stack, secret, settings.data_dir, typer.echo)
+    except DemoFailed as exc:
+        _fail(str(exc), 1)
 
 
 @app.command()
@@ -144,6 +169,82 @@ def roster_import(
         raise typer.Exit(1) from None
     for line in summary(answer):
         typer.echo(line)
+
+
+@eido.command("subscribe")
+def eido_subscribe(
+    url: Annotated[
+        str,
+        typer.Argument(
+            metavar="URL", help="The notifier, e.g. wss://psap.example:16000/IncidentData/ent."
+        ),
+    ],
+    agency: Annotated[
+        str | None,
+        typer.Option(help="The agency reporting; tokens are minted with the local secret."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PEERLINE_INGEST_TOKEN",
+            help="An ingest token instead of --agency, for a deployed region.",
+            show_default=False,
+        ),
+    ] = None,
+    incidents_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The incidents service (default: the running stack's, from stack.json).",
+            show_default=False,
+        ),
+    ] = None,
+    cert: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="This client's certificate (PEM)."),
+    ] = None,
+    key: Annotated[
+        Path | None, typer.Option(exists=True, dir_okay=False, help="Its private key (PEM).")
+    ] = None,
+    ca: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, help="The CA of the notifier's certificate."),
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Allow ws:// without TLS, for local tests only.")
+    ] = False,
+    data_dir: DataDir = None,
+) -> None:
+    """Subscribe to a notifier's EIDOs (NENA-STA-024) and report each notification to the
+    incidents service, answering the notifier with the outcome; until Ctrl-C."""
+    from peerline.eido_subscribe import Refused, subscribe, tls_for
+
+    settings = _settings(data_dir)
+    incidents = incidents_url or _stack_service_url(settings.data_dir, "incidents")
+    if incidents is None:
+        _fail("no incidents URL: pass --incidents-url or run `peerline up`", 2)
+    if (agency is None) == (token is None):
+        _fail("pass --agency (the local stack) or --token (a deployed region)", 2)
+    try:
+        tls = tls_for(url, cert=cert, key=key, ca=ca, insecure=insecure)
+    except (ValueError, OSError) as exc:
+        _fail(str(exc), 2)
+    tokens = _ingest_tokens(settings, agency, token)
+    try:
+        asyncio.run(subscribe(url, tls, incidents, tokens, typer.echo))
+    except Refused as exc:
+        _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        pass
+
+
+def _ingest_tokens(settings: Settings, agency: str | None, token: str | None) -> Callable[[], str]:
+    """The given token, or a fresh short-lived one per event from the local secret; the
+    first is minted now, so a missing secret or a bad agency id fails before connecting."""
+    if token is not None:
+        return lambda: token
+    mint = partial(_signed, settings, agency, Role.INGEST, None, EIDO_TOKEN_TTL)
+    mint()
+    return mint
 
 
 @events.command("tail")
