@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/consume.py
 	$(BIN)/python bench/sqlite_statements.py
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/timers.py
 
 # Format and fix what ruff can (a test checks the tree is clean).
 lint: $(STAMP)
