@@ -84,12 +84,12 @@ async def wait(condition, timeout: float = 600.0) -> float:
 class Raw:
     """nats-py pull consumption + ack of everything on the feedback subjects."""
 
-    def __init__(self, js, durable: str) -> None:
-        self.js, self.durable, self.count = js, durable, 0
+    def __init__(self, js, durable: str, subject: str = "ps.*.feedback.submitted") -> None:
+        self.js, self.durable, self.subject, self.count = js, durable, subject, 0
 
     async def run(self) -> None:
         sub = await self.js.pull_subscribe(
-            "ps.*.feedback.submitted",
+            self.subject,
             durable=self.durable,
             stream=EVENTS.name,
             config=ConsumerConfig(max_ack_pending=10_000),

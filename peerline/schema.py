@@ -39,6 +39,7 @@ HTTP_SERVICES: dict[str, str] = {
     "roster": "services.roster.app:create_app",
     "checkins": "services.checkins.app:create_app",
     "notify": "services.notify.app:create_app",
+    "metrics": "services.metrics.app:create_app",
 }
 
 # The folders an export owns: a file there that the code no longer produces is deleted.

@@ -24,6 +24,7 @@ SERVICES: dict[str, str] = {
     "roster": "services.roster",
     "checkins": "services.checkins",
     "notify": "services.notify",
+    "metrics": "services.metrics",
 }
 
 # Health checks go straight to 127.0.0.1, whatever HTTP proxy the environment names.

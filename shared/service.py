@@ -83,7 +83,9 @@ class ServiceRuntime:
         self.sessions = db.sessionmaker(self.engine)
         self.readers = db.sessionmaker(self.read_engine)
         self.broker = NatsBroker(
-            settings.nats_url,
+            # Several servers (a cluster) as a comma-separated list: any of them will do
+            # for the first connection.
+            [url.strip() for url in settings.nats_url.split(",")],
             name=f"peerline-{self.name}",
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),

@@ -114,6 +114,35 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="Seconds between looks for deliveries that are due."
     )
 
+    # Metrics (`services.metrics`, docs/metrics.md).
+    metrics_min_cell: int = Field(
+        default=5,
+        ge=1,
+        description="Smallest count a published metric cell may show; 1 to this minus one "
+        "is suppressed, with complementary cells (PRODUCT rule 2).",
+    )
+    metrics_min_agency_officers: int = Field(
+        default=20,
+        ge=0,
+        description="Officers involved in incidents of the requested window below which an "
+        "agency's own figures are withheld: it appears only in the regional rollup.",
+    )
+    metrics_close_after_days: int = Field(
+        default=45,
+        ge=1,
+        description="Days after a quarter ends before its distinct-officer counts are "
+        "frozen and the officer pseudonyms behind them dropped.",
+    )
+    metrics_dp_epsilon: float = Field(
+        default=1.0, gt=0, description="Privacy loss of one differentially private release."
+    )
+    metrics_dp_budget: float = Field(
+        default=3.0,
+        gt=0,
+        description="Total privacy loss allowed per period across DP releases; a release "
+        "that would exceed it is refused.",
+    )
+
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from services.checkins.app import create_app as create_checkins_app
 from services.incidents.app import create_app
+from services.metrics.app import create_app as create_metrics_app
 from services.roster.app import create_app as create_roster_app
 from shared.crypto import new_key
 from shared.service import ServiceRuntime
@@ -121,3 +122,22 @@ def checkins(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
     spans = InMemorySpanExporter()
     settings = checkins_settings(nats_url, database_url, tmp_path / "checkins")
     yield from serve_app(create_checkins_app(settings, exporter=spans), spans, nats_url)
+
+
+def metrics_settings(nats_url: str, database_url: str, data_dir: Path, **more) -> Settings:
+    return Settings(
+        service="metrics",
+        nats_url=nats_url,
+        database_url=database_url,
+        jwt_secret=JWT_SECRET,
+        data_dir=data_dir,
+        **more,
+    )
+
+
+@pytest.fixture
+def metrics(nats_url, database_url, tmp_path) -> Iterator[RunningService]:
+    """The metrics service on a real port, a real NATS server and a real database."""
+    spans = InMemorySpanExporter()
+    settings = metrics_settings(nats_url, database_url, tmp_path / "metrics")
+    yield from serve_app(create_metrics_app(settings, exporter=spans), spans, nats_url)

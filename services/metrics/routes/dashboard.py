@@ -1,0 +1,109 @@
+"""The dashboard (decision 0041). `GET /dashboard` is a page with no data in it, served
+without a token: markup, a style sheet and a few lines of script, all inline, nothing
+from elsewhere. The script takes the leader's token from the address's fragment (never
+sent to a server) or from what the leader pastes, keeps it in sessionStorage for the
+tab, and fetches `GET /dashboard/charts` with it as a bearer token: the charts, drawn
+here as SVG from the same protected release as `/v1/metrics`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from shared.ids import AgencyId
+from shared.routes import Runtime
+
+from ..charts import dashboard
+from ..periods import Granularity
+from .metrics import PROBLEMS, End, Leader, Privacy, Start, release, window_of
+
+router = APIRouter(tags=["dashboard"])
+PAGE_PATH = "/dashboard"
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Peerline: program dashboard</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:1rem;color:#1a202c;max-width:1200px}
+h1{font-size:1.3rem} #charts{display:flex;flex-wrap:wrap;gap:1rem}
+figure{margin:0;border:1px solid #e2e8f0;border-radius:6px;padding:.5rem;background:#fff}
+svg{max-width:100%;height:auto} .title{font-weight:600;font-size:13px}
+.axis,.num{font-size:10px;text-anchor:middle} .cat{font-size:11px;text-anchor:end}
+.end{font-size:11px} .withheld,#status{color:#744210}
+form{margin:.5rem 0} input{width:24rem;max-width:100%}
+</style></head>
+<body>
+<h1>Peerline: is the program working?</h1>
+<p>Anonymous figures only. Small counts are <em>suppressed</em> (hatched) so that no
+one can be singled out.</p>
+<form id="signin" hidden><label>Access token <input id="token" type="password"
+autocomplete="off"></label> <button>Show</button></form>
+<p id="status">Loading…</p>
+<div id="charts"></div>
+<script>
+(function () {
+  var key = "peerline-token";
+  var fragment = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fragment) {
+    sessionStorage.setItem(key, fragment);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  var form = document.getElementById("signin");
+  var status = document.getElementById("status");
+  function load() {
+    var token = sessionStorage.getItem(key);
+    if (!token) { form.hidden = false; status.textContent = ""; return; }
+    fetch("/dashboard/charts" + location.search,
+          {headers: {Authorization: "Bearer " + token}})
+      .then(function (r) {
+        if (!r.ok) { throw new Error(r.status); }
+        return r.text();
+      })
+      .then(function (html) {
+        document.getElementById("charts").innerHTML = html;
+        status.textContent = "";
+        document.body.dataset.loaded = "yes";
+      })
+      .catch(function (e) {
+        sessionStorage.removeItem(key);
+        form.hidden = false;
+        status.textContent = "Not allowed (" + e.message + "): paste a leadership token.";
+      });
+  }
+  form.addEventListener("submit", function (e) {
+    e.preventDefault();
+    sessionStorage.setItem(key, document.getElementById("token").value.trim());
+    form.hidden = true;
+    load();
+  });
+  load();
+})();
+</script>
+</body></html>
+"""
+
+
+@router.get(PAGE_PATH, response_class=HTMLResponse, summary="The dashboard page (no data)")
+async def page() -> HTMLResponse:
+    return HTMLResponse(PAGE, headers={"Cache-Control": "no-store"})
+
+
+@router.get(
+    "/dashboard/charts",
+    response_class=HTMLResponse,
+    responses=PROBLEMS,
+    summary="The dashboard's charts as SVG, from the same release as /v1/metrics",
+)
+async def charts(
+    caller: Leader,
+    rt: Runtime,
+    agency: AgencyId | None = None,
+    start: Start = None,
+    end: End = None,
+    granularity: Granularity = Granularity.MONTH,
+) -> HTMLResponse:
+    window = window_of(start, end, granularity)
+    answer = await release(rt, caller, agency, window, Privacy.SUPPRESSION)
+    return HTMLResponse(dashboard(answer), headers={"Cache-Control": "no-store"})

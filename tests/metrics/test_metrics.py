@@ -1,0 +1,172 @@
+"""The metrics service end to end on real NATS and both databases: events counted from
+the bus, a release protected before it leaves, and who may see what."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+from sqlalchemy import func, select
+
+from services.metrics import aggregation
+from services.metrics.store import ContactRow, FactRow, FirstOfferRow, IncidentRow
+from shared.bus import Received
+from shared.db import create_engine, sessionmaker
+from shared.events import IncidentReported
+from shared.tokens import Role
+from shared.vocab import Category
+from tests.metrics.scenario import (
+    WINDOW,
+    cell,
+    client,
+    incident,
+    january,
+    lines_giving_a_cell_away,
+    published_cells,
+    table,
+)
+from tests.support.bus import publish
+from tests.support.waiting import await_until
+
+
+async def _count(service, model) -> int:
+    url = service.runtime.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return await session.scalar(select(func.count()).select_from(model))
+    finally:
+        await engine.dispose()
+
+
+async def _counted(metrics, incidents: int, contacts: int, offers: int, facts: int) -> None:
+    async def done() -> bool:
+        return (
+            await _count(metrics, IncidentRow),
+            await _count(metrics, ContactRow),
+            await _count(metrics, FirstOfferRow),
+            await _count(metrics, FactRow),
+        ) == (incidents, contacts, offers, facts)
+
+    await await_until(done, timeout=30, what="events counted")
+
+
+async def _january_counted(metrics, agency: str) -> list:
+    events, checkins = january(agency)
+    await publish(metrics.nats_url, *events, *checkins)
+    # 8 incidents, 5 contacts, 5 first offers, 8 referrals + 12 feedback facts + 1 exception
+    await _counted(metrics, 8, 5, 5, 21)
+    return events
+
+
+async def test_a_release_counts_what_happened_and_shows_no_small_cell(metrics, agency):
+    await _january_counted(metrics, agency)
+    async with client(metrics, agency, Role.LEADERSHIP) as leader:
+        answer = (await leader.get("/v1/metrics", params=WINDOW)).json()
+    assert (answer["scope"], answer["agency"], answer["withheld"]) == ("agency", agency, None)
+    assert answer["periods"] == ["2026-01", "2026-02", "2026-03"]
+    # The fatal collision is 1: suppressed, and the shootings with it, or the column
+    # total (7) would give it away. The retracted shooting is not counted.
+    assert cell(answer, "incidents", "fatal_collision")["suppressed"]
+    assert cell(answer, "incidents", "officer_involved_shooting")["suppressed"]
+    assert table(answer, "incidents")["totals"][0] == {"value": 7, "suppressed": False}
+    assert table(answer, "officers_involved")["totals"][0]["value"] == 31
+    assert cell(answer, "first_offers", "within_72h") == {"value": 5, "suppressed": False}
+    assert cell(answer, "contacts_by_channel", "phone") == {"value": 5, "suppressed": False}
+    assert cell(answer, "officers_supported", "officers") == {"value": 5, "suppressed": False}
+    assert cell(answer, "referrals", "eap")["suppressed"]  # beside the 2 chaplain referrals
+    assert cell(answer, "referrals", "chaplain")["suppressed"]
+    assert cell(answer, "ratings", "5") == {"value": 6, "suppressed": False}
+    assert cell(answer, "exceptions", "imminent_harm")["suppressed"]
+    indicators = {i["name"]: i["cells"][0] for i in answer["indicators"]}
+    assert indicators["median_hours_to_first_contact"] == {"value": 30.0, "suppressed": False}
+    assert indicators["share_first_contact_within_72h"] == {"value": 1.0, "suppressed": False}
+    assert indicators["share_would_recommend"] == {"value": 1.0, "suppressed": False}
+    assert not [v for v in published_cells(answer) if 0 < v < 5]
+    assert lines_giving_a_cell_away(answer) == []
+
+
+async def test_a_replayed_stream_changes_no_number(metrics, agency):
+    """A new consumer replaying the stream (no inbox marks) writes the same rows."""
+    events = await _january_counted(metrics, agency)
+    async with client(metrics, agency, Role.LEADERSHIP) as leader:
+        before = (await leader.get("/v1/metrics", params=WINDOW)).json()
+    url = metrics.runtime.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            await aggregation.apply_events(session, [Received(None, e) for e in events])
+            await session.commit()
+    finally:
+        await engine.dispose()
+    async with client(metrics, agency, Role.LEADERSHIP) as leader:
+        after = (await leader.get("/v1/metrics", params=WINDOW)).json()
+    assert after == before
+
+
+async def test_the_csv_carries_the_same_release(metrics, agency):
+    await _january_counted(metrics, agency)
+    async with client(metrics, agency, Role.REGIONAL) as regional:
+        answer = (await regional.get("/v1/metrics", params={**WINDOW, "agency": agency})).json()
+        sheet = await regional.get("/v1/metrics.csv", params={**WINDOW, "agency": agency})
+    assert sheet.status_code == 200
+    assert sheet.headers["content-type"].startswith("text/csv")
+    lines = list(csv.DictReader(io.StringIO(sheet.text)))
+    by_key = {(r["measure"], r["row"], r["period"]): r for r in lines}
+    assert by_key["contacts_by_channel", "phone", "2026-01"]["value"] == "5"
+    collision = by_key["incidents", "fatal_collision", "2026-01"]
+    assert (collision["value"], collision["suppressed"]) == ("", "true")
+    assert by_key["incidents", "total", "2026-01"]["value"] == "7"
+    assert len([r for r in lines if r["suppressed"] == "true"]) == sum(
+        c["suppressed"]
+        for t in answer["tables"]
+        for c in [
+            *(x for r in t["rows"] for x in [*r["cells"], r["total"]] if x),
+            *(t["totals"] or []),
+            *([t["total"]] if t["total"] else []),
+        ]
+    ) + sum(c["suppressed"] for i in answer["indicators"] for c in i["cells"])
+
+
+async def test_leadership_sees_its_own_agency_and_the_region_sees_all(metrics, agency):
+    other = "O" + uuid.uuid4().hex[:12].upper()
+    await _january_counted(metrics, agency)
+    async with client(metrics, other, Role.LEADERSHIP) as stranger:
+        refused = await stranger.get("/v1/metrics", params={**WINDOW, "agency": agency})
+        refused_csv = await stranger.get("/v1/metrics.csv", params={**WINDOW, "agency": agency})
+    for answer in (refused, refused_csv):
+        assert answer.status_code == 403
+        assert answer.headers["content-type"] == "application/problem+json"
+    for role in (Role.COORDINATOR, Role.SUPPORTER, Role.OFFICER, Role.INGEST, Role.SERVICE):
+        async with client(metrics, agency, role) as someone:
+            assert (await someone.get("/v1/metrics", params=WINDOW)).status_code == 403
+    async with client(metrics, other, Role.REGIONAL) as regional:
+        region = (await regional.get("/v1/metrics", params=WINDOW)).json()
+        theirs = (await regional.get("/v1/metrics", params={**WINDOW, "agency": agency})).json()
+    assert (region["scope"], region["agency"]) == ("region", None)
+    assert table(region, "incidents")["totals"][0]["value"] == 7
+    assert theirs["agency"] == agency
+
+
+async def test_a_small_agency_is_shown_only_in_the_regional_rollup(metrics, agency):
+    small = "S" + uuid.uuid4().hex[:12].upper()
+    await _january_counted(metrics, agency)
+    reported: list[IncidentReported] = [incident(small, Category.LINE_OF_DUTY_DEATH, 3)]
+    await publish(metrics.nats_url, *reported)
+    await _counted(metrics, 9, 5, 5, 21)
+    async with client(metrics, small, Role.LEADERSHIP) as leader:
+        own = (await leader.get("/v1/metrics", params=WINDOW)).json()
+    assert own["withheld"] and own["tables"] == []
+    async with client(metrics, small, Role.REGIONAL) as regional:
+        region = (await regional.get("/v1/metrics", params=WINDOW)).json()
+    assert table(region, "officers_involved")["totals"][0]["value"] == 34
+
+
+async def test_a_bad_window_is_refused(metrics, agency):
+    async with client(metrics, agency, Role.LEADERSHIP) as leader:
+        backwards = await leader.get(
+            "/v1/metrics", params={"from": "2026-03-01", "to": "2026-01-01"}
+        )
+        unknown = await leader.get("/v1/metrics", params={"granularity": "week"})
+    assert (backwards.status_code, unknown.status_code) == (422, 422)

@@ -1,0 +1,23 @@
+"""The metrics service's migrations build exactly the tables its code maps, on both
+databases."""
+
+from __future__ import annotations
+
+from services.metrics import store
+from services.metrics.app import MIGRATIONS
+from tests.support.migrations import differences
+
+MODELS = (
+    store.IncidentRow,
+    store.AssignmentRow,
+    store.CareEndedRow,
+    store.FirstOfferRow,
+    store.ContactRow,
+    store.FactRow,
+    store.DistinctRow,
+    store.LedgerRow,
+)
+
+
+async def test_the_migrations_match_the_tables(database_url):
+    assert await differences(database_url, MIGRATIONS, MODELS) == []
