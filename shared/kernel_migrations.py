@@ -3,7 +3,8 @@ the inbox and the outbox.
 
 A migration must stay what it was when it first ran, so this is version 1 of those
 tables, frozen: a later change to the kernel's tables is a new function here, called
-from a new migration of each service, and never an edit of this one.
+from a new migration of each service, and never an edit of this one. Version 2 adds the
+outbox's index of unpublished rows.
 """
 
 from __future__ import annotations
@@ -58,3 +59,21 @@ def drop_kernel_tables_v1() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_log_at"))
     op.drop_table("audit_log")
+
+
+def create_outbox_pending_index_v2() -> None:
+    """An index of only the outbox rows not yet published, which is what the relay reads
+    on every round: the index on `published_at` keeps an entry for every published row
+    until a vacuum, so on PostgreSQL its reads grew with the table (`bench/timers.py`)."""
+    op.create_index(
+        "ix_outbox_pending",
+        "outbox",
+        ["id"],
+        unique=False,
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    )
+
+
+def drop_outbox_pending_index_v2() -> None:
+    op.drop_index("ix_outbox_pending", table_name="outbox")

@@ -21,7 +21,18 @@ from datetime import UTC, datetime, timedelta
 
 from nats.js import JetStreamContext
 from opentelemetry.context import Context
-from sqlalchemy import Integer, LargeBinary, String, Text, delete, insert, select, update
+from sqlalchemy import (
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    delete,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,6 +45,15 @@ log = logging.getLogger(__name__)
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
+    # What the relay reads every round, indexed alone (kernel migration v2).
+    __table_args__ = (
+        Index(
+            "ix_outbox_pending",
+            "id",
+            postgresql_where=text("published_at IS NULL"),
+            sqlite_where=text("published_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
@@ -61,19 +81,25 @@ def add(session: AsyncSession, event: Event, *, source: str, trace: Context | No
     session.add(OutboxRow(**_row(event, source, datetime.now(UTC), trace)))
 
 
-def add_message(session: AsyncSession, key: uuid.UUID, message: bus.Outgoing) -> None:
-    """Stage a message that is not an event (a timer, say) for publishing when `session`
-    commits; `key` identifies it in the outbox, and its headers are published as given."""
-    subject, payload, headers = message
-    session.add(
-        OutboxRow(
-            event_id=str(key),
-            subject=subject,
-            headers=json.dumps(dict(headers)),
-            payload=payload,
-            created_at=datetime.now(UTC),
-        )
-    )
+async def add_messages(
+    session: AsyncSession, messages: list[tuple[uuid.UUID, bus.Outgoing]]
+) -> None:
+    """Stage messages that are not events (timers, say) for publishing when `session`
+    commits, in one statement; each `key` identifies its message in the outbox, and its
+    headers are published as given."""
+    if messages:
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "event_id": str(key),
+                "subject": subject,
+                "headers": json.dumps(dict(headers)),
+                "payload": payload,
+                "created_at": now,
+            }
+            for key, (subject, payload, headers) in messages
+        ]
+        await session.execute(insert(OutboxRow.__table__), rows)
 
 
 async def add_all(

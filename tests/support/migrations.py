@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from shared import db
 
@@ -35,3 +37,10 @@ async def differences(database_url: str, migrations: Path, models) -> list:
             )
     finally:
         await engine.dispose()
+
+
+def head(migrations: Path) -> str:
+    """The revision a service's migrations end at."""
+    config = Config()
+    config.set_main_option("script_location", str(migrations))
+    return ScriptDirectory.from_config(config).get_current_head()
