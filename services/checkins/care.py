@@ -14,12 +14,15 @@ says whether the care of the assignment has ended (`care_ended`: no further regu
 offer), so the roster gives the supporter's slot back.
 
 Every state change is a conditional UPDATE from the state it expects, so redeliveries,
-late timers and a contact racing a timer (or another replica) change it once.
+late timers and a contact racing a timer (or another replica) change it once. What a
+call decides is staged in the outbox together at its end (`_Staged`): a batch of 256
+assignments is a few statements, not a thousand (`bench/timers.py`).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from opentelemetry.context import Context
@@ -33,6 +36,7 @@ from shared.events import (
     CheckInDue,
     CheckInOverdue,
     CheckInScheduled,
+    Event,
     IncidentRetracted,
     PeerAssigned,
 )
@@ -41,11 +45,25 @@ from shared.vocab import AssignmentReason, Category, CheckInOutcome
 
 from . import timers
 from .policies import policy_for
-from .policy import Plan
+from .policy import Plan, Policy
 from .store import OPEN, AssignmentRow, CheckInRow, Status
 from .timers import Fired, Kind
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Staged:
+    """What one call publishes, staged in the outbox when it is done: its events in
+    order, the timers it sets and cancels, and the policies it read."""
+
+    events: list[tuple[Event, Context | None]] = field(default_factory=list)
+    messages: timers.Staged = field(default_factory=list)
+    policies: dict[tuple[str, str | None], Policy] = field(default_factory=dict)
+
+    async def write(self, session: AsyncSession, source: str) -> None:
+        await outbox.add_all(session, self.events, source=source)
+        await outbox.add_messages(session, self.messages)
 
 
 class Care:
@@ -56,47 +74,61 @@ class Care:
 
     async def assigned(self, session: AsyncSession, items: list[Received[PeerAssigned]]) -> None:
         now = datetime.now(UTC)
-        for item in items:
-            event = item.value
-            assignment_id = str(event.assignment_id)
-            if await session.get(AssignmentRow, assignment_id) is not None:
-                continue  # the same assignment again (a replay under a new event id)
-            assignment = AssignmentRow(
-                assignment_id=assignment_id,
-                agency_id=event.agency_id,
-                incident_id=str(event.incident_id),
-                personnel_id=event.personnel_id,
-                supporter_id=event.supporter_id,
-                supporter_agency_id=event.supporter_agency_id,
-                category=event.category,
-                incident_occurred_at=event.incident_occurred_at or event.occurred_at,
-                assigned_at=now,
-                care_for_carer=AssignmentReason.CARE_FOR_CARER in event.reasons,
-                last_activity_at=now,
+        staged = _Staged()
+        wanted = {str(item.value.assignment_id) for item in items}
+        known = set(
+            await session.scalars(
+                select(AssignmentRow.assignment_id).where(AssignmentRow.assignment_id.in_(wanted))
             )
-            session.add(assignment)
-            await self._plan(session, assignment, 1, now, item.trace)
+        )
+        with session.no_autoflush:
+            for item in items:
+                event = item.value
+                assignment_id = str(event.assignment_id)
+                if assignment_id in known:
+                    continue  # the same assignment again (a replay under a new event id)
+                known.add(assignment_id)
+                assignment = AssignmentRow(
+                    assignment_id=assignment_id,
+                    agency_id=event.agency_id,
+                    incident_id=str(event.incident_id),
+                    personnel_id=event.personnel_id,
+                    supporter_id=event.supporter_id,
+                    supporter_agency_id=event.supporter_agency_id,
+                    category=event.category,
+                    incident_occurred_at=event.incident_occurred_at or event.occurred_at,
+                    assigned_at=now,
+                    care_for_carer=AssignmentReason.CARE_FOR_CARER in event.reasons,
+                    last_activity_at=now,
+                )
+                session.add(assignment)
+                plan = await self._plan_of(session, assignment, staged)
+                self._schedule(session, assignment, plan, 1, now, item.trace, staged)
+        await staged.write(session, self.source)
 
     async def fired(self, session: AsyncSession, items: list[Received[Fired]]) -> None:
         now = datetime.now(UTC)
+        staged = _Staged()
         for item in items:
             fired = item.value
             checkin_id = str(fired.checkin_id)
             if fired.kind is Kind.DUE:
-                await self._advance(
-                    session, checkin_id, (Status.SCHEDULED,), Status.DUE, item.trace
-                )
+                expected, to = (Status.SCHEDULED,), Status.DUE
             elif fired.kind is Kind.CLOSE:
-                await self._advance(
-                    session, checkin_id, (Status.SCHEDULED, Status.DUE), Status.OVERDUE, item.trace
-                )
+                expected, to = (Status.SCHEDULED, Status.DUE), Status.OVERDUE
             else:
-                await self.close(session, checkin_id, CheckInOutcome.EXPIRED, now, item.trace)
+                await self._close(
+                    session, checkin_id, CheckInOutcome.EXPIRED, now, item.trace, staged
+                )
+                continue
+            await self._advance(session, checkin_id, expected, to, item.trace, staged)
+        await staged.write(session, self.source)
 
     async def retracted(
         self, session: AsyncSession, items: list[Received[IncidentRetracted]]
     ) -> None:
         now = datetime.now(UTC)
+        staged = _Staged()
         for item in items:
             open_checkins = await session.scalars(
                 select(CheckInRow.checkin_id)
@@ -107,7 +139,10 @@ class Care:
                 )
             )
             for checkin_id in open_checkins.all():
-                await self.close(session, checkin_id, CheckInOutcome.CANCELLED, now, item.trace)
+                await self._close(
+                    session, checkin_id, CheckInOutcome.CANCELLED, now, item.trace, staged
+                )
+        await staged.write(session, self.source)
 
     # Use cases.
 
@@ -121,6 +156,22 @@ class Care:
     ) -> bool:
         """Close an open check-in with `outcome` and plan what follows; False if it was
         not open."""
+        staged = _Staged()
+        closed = await self._close(session, checkin_id, outcome, now, trace, staged)
+        await staged.write(session, self.source)
+        return closed
+
+    # Inside.
+
+    async def _close(
+        self,
+        session: AsyncSession,
+        checkin_id: str,
+        outcome: CheckInOutcome,
+        now: datetime,
+        trace: Context | None,
+        staged: _Staged,
+    ) -> bool:
         closed = (
             await session.execute(
                 update(CheckInRow)
@@ -132,50 +183,53 @@ class Care:
         if closed is None:
             return False
         assignment_id, agency_id, sequence = closed
-        timers.cancel_timers(session, agency_id, checkin_id)
+        staged.messages += timers.cancelling(agency_id, checkin_id)
         assignment = await session.get(AssignmentRow, assignment_id)
         assignment.last_activity_at = now
-        plan = await self._plan_of(session, assignment)
+        plan = await self._plan_of(session, assignment, staged)
         finished = outcome in (CheckInOutcome.DECLINED, CheckInOutcome.CANCELLED)
         if outcome is CheckInOutcome.DECLINED:
             assignment.declined = True
         care_ended = finished or plan.ends_care(sequence)
         assignment.care_ended = assignment.care_ended or care_ended
-        outbox.add(
-            session,
-            CheckInClosed(
-                event_id=derived_event_id("checkin-closed", checkin_id),
-                agency_id=agency_id,
-                checkin_id=checkin_id,
-                outcome=outcome,
-                assignment_id=assignment_id,
-                care_ended=care_ended,
-            ),
-            source=self.source,
-            trace=trace,
+        staged.events.append(
+            (
+                CheckInClosed(
+                    event_id=derived_event_id("checkin-closed", checkin_id),
+                    agency_id=agency_id,
+                    checkin_id=checkin_id,
+                    outcome=outcome,
+                    assignment_id=assignment_id,
+                    care_ended=care_ended,
+                ),
+                trace,
+            )
         )
         if not finished and sequence < plan.last:
-            await self._plan(session, assignment, sequence + 1, now, trace, plan)
+            self._schedule(session, assignment, plan, sequence + 1, now, trace, staged)
         return True
 
-    # Inside.
+    async def _plan_of(
+        self, session: AsyncSession, assignment: AssignmentRow, staged: _Staged
+    ) -> Plan:
+        """The assignment's offers under its agency's policy, read once per call."""
+        key = (assignment.agency_id, assignment.category)
+        if key not in staged.policies:
+            category = Category(assignment.category) if assignment.category else None
+            staged.policies[key] = await policy_for(session, assignment.agency_id, category)
+        return Plan(staged.policies[key], assignment.incident_occurred_at)
 
-    async def _plan_of(self, session: AsyncSession, assignment: AssignmentRow) -> Plan:
-        category = Category(assignment.category) if assignment.category else None
-        policy = await policy_for(session, assignment.agency_id, category)
-        return Plan(policy, assignment.incident_occurred_at)
-
-    async def _plan(
+    def _schedule(
         self,
         session: AsyncSession,
         assignment: AssignmentRow,
+        plan: Plan,
         sequence: int,
         now: datetime,
         trace: Context | None,
-        plan: Plan | None = None,
+        staged: _Staged,
     ) -> None:
         """Schedule offer `sequence` of the assignment, with its timers."""
-        plan = plan or await self._plan_of(session, assignment)
         offer = plan.offer(sequence, now)
         checkin_id = str(derived_event_id("checkin", assignment.assignment_id, sequence))
         session.add(
@@ -191,8 +245,7 @@ class Care:
                 status=Status.SCHEDULED,
             )
         )
-        timers.set_timers(
-            session,
+        staged.messages += timers.timer_messages(
             assignment.agency_id,
             checkin_id,
             {
@@ -200,22 +253,23 @@ class Care:
                 Kind.CLOSE: offer.window_closes_at,
                 Kind.EXPIRE: offer.expires_at,
             },
+            trace,
         )
-        outbox.add(
-            session,
-            CheckInScheduled(
-                event_id=derived_event_id("checkin-scheduled", checkin_id),
-                agency_id=assignment.agency_id,
-                checkin_id=checkin_id,
-                assignment_id=assignment.assignment_id,
-                incident_id=assignment.incident_id,
-                supporter_id=assignment.supporter_id,
-                due_at=offer.due_at,
-                window_closes_at=offer.window_closes_at,
-                sequence=sequence,
-            ),
-            source=self.source,
-            trace=trace,
+        staged.events.append(
+            (
+                CheckInScheduled(
+                    event_id=derived_event_id("checkin-scheduled", checkin_id),
+                    agency_id=assignment.agency_id,
+                    checkin_id=checkin_id,
+                    assignment_id=assignment.assignment_id,
+                    incident_id=assignment.incident_id,
+                    supporter_id=assignment.supporter_id,
+                    due_at=offer.due_at,
+                    window_closes_at=offer.window_closes_at,
+                    sequence=sequence,
+                ),
+                trace,
+            )
         )
 
     async def _advance(
@@ -225,6 +279,7 @@ class Care:
         expected: tuple[Status, ...],
         to: Status,
         trace: Context,
+        staged: _Staged,
     ) -> None:
         moved = (
             await session.execute(
@@ -238,15 +293,15 @@ class Care:
             return  # closed, or already past this step: the timer is late, nothing to do
         assignment_id, agency_id, supporter_id = moved
         kind = CheckInDue if to is Status.DUE else CheckInOverdue
-        outbox.add(
-            session,
-            kind(
-                event_id=derived_event_id(kind.verb, checkin_id),
-                agency_id=agency_id,
-                checkin_id=checkin_id,
-                assignment_id=assignment_id,
-                supporter_id=supporter_id,
-            ),
-            source=self.source,
-            trace=trace,
+        staged.events.append(
+            (
+                kind(
+                    event_id=derived_event_id(kind.verb, checkin_id),
+                    agency_id=agency_id,
+                    checkin_id=checkin_id,
+                    assignment_id=assignment_id,
+                    supporter_id=supporter_id,
+                ),
+                trace,
+            )
         )

@@ -7,10 +7,10 @@
 
 Each timer is a message on `ps.<agency>.checkin.timer.<checkin_id>.<kind>` firing to
 `ps.<agency>.checkin.fired.<kind>`. Timers are set and cancelled through the outbox, in
-the transaction that decided them: setting stores the schedule, cancelling stores a
-tombstone on the timer's subject that replaces the pending schedule (`Nats-Rollup: sub`)
-and leaves the stream a minute later. A timer that fires anyway (cancelled too late)
-finds its check-in closed and does nothing.
+the transaction that decided them (`care` stages what these functions give): setting
+stores the schedule, cancelling stores a tombstone on the timer's subject that replaces
+the pending schedule (`Nats-Rollup: sub`) and leaves the stream a minute later. A timer
+that fires anyway (cancelled too late) finds its check-in closed and does nothing.
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from datetime import datetime
 from opentelemetry import propagate
 from opentelemetry.context import Context
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox
-from shared.bus import Delivery, Poison
+from shared.bus import Delivery, Outgoing, Poison
 from shared.ids import derived_event_id
 from shared.timers import Timer, tombstone
 
@@ -53,18 +51,17 @@ def _timer_subject(agency_id: str, checkin_id: str, kind: Kind) -> str:
     return f"ps.{agency_id}.checkin.timer.{checkin_id}.{kind}"
 
 
-def set_timers(
-    session: AsyncSession,
-    agency_id: str,
-    checkin_id: str,
-    at: dict[Kind, datetime],
-    trace: Context | None = None,
-) -> None:
-    """Stage the check-in's timers, to be stored on the bus when `session` commits. They
-    carry the trace context of what set them, so the offer's later events continue the
-    incident's trace."""
+Staged = list[tuple[uuid.UUID, Outgoing]]  # outbox key and message
+
+
+def timer_messages(
+    agency_id: str, checkin_id: str, at: dict[Kind, datetime], trace: Context | None = None
+) -> Staged:
+    """The check-in's timers, to stage in the outbox. They carry the trace context of
+    what set them, so the offer's later events continue the incident's trace."""
     headers: dict[str, str] = {}
     propagate.inject(headers, context=trace)
+    staged = []
     for kind, fire_at in at.items():
         payload = Fired(agency_id=agency_id, checkin_id=checkin_id, kind=kind)
         timer = Timer(
@@ -74,15 +71,21 @@ def set_timers(
             payload=payload.model_dump_json().encode(),
             headers=headers,
         )
-        key = derived_event_id("timer", checkin_id, kind, fire_at.isoformat())
-        outbox.add_message(session, key, timer.message())
+        staged.append(
+            (derived_event_id("timer", checkin_id, kind, fire_at.isoformat()), timer.message())
+        )
+    return staged
 
 
-def cancel_timers(session: AsyncSession, agency_id: str, checkin_id: str) -> None:
-    """Stage the cancelling of every timer of the check-in."""
-    for kind in Kind:
-        key = derived_event_id("timer-cancelled", checkin_id, kind)
-        outbox.add_message(session, key, tombstone(_timer_subject(agency_id, checkin_id, kind)))
+def cancelling(agency_id: str, checkin_id: str) -> Staged:
+    """Tombstones for every timer of the check-in, to stage in the outbox."""
+    return [
+        (
+            derived_event_id("timer-cancelled", checkin_id, kind),
+            tombstone(_timer_subject(agency_id, checkin_id, kind)),
+        )
+        for kind in Kind
+    ]
 
 
 def fired_of(delivery: Delivery) -> Fired:
