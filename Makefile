@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test test-fast bench schema lint clean
+.PHONY: run test test-fast bench schema lint images clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ bench: $(STAMP)
 	$(BIN)/python bench/sqlite_statements.py
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/timers.py
+	$(BIN)/python bench/metrics.py
+
+# A Docker engine, Compose v2 and the images deploy/compose.yaml needs, built locally
+# (deploy/build-local-images.sh; needs root the first time, skips what exists).
+images: $(STAMP)
+	PYTHON=$(BIN)/python deploy/build-local-images.sh
 
 # Format and fix what ruff can (a test checks the tree is clean).
 lint: $(STAMP)

@@ -336,6 +336,28 @@ def schema_export(
         typer.echo(f"removed {path}")
 
 
+@app.command("nats-config")
+def nats_config(
+    agencies: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="YAML: agencies: [{id: ...}]")
+    ],
+    out: Annotated[
+        Path, typer.Option(file_okay=False, help="Where accounts.conf and credentials/ go.")
+    ] = Path("deploy/nats/auth"),
+) -> None:
+    """NATS users for the region: the services, and one per agency that may report only
+    for itself (docs/deployment.md)."""
+    from peerline.natsconfig import write
+
+    try:
+        users = write(agencies, out)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    typer.echo(
+        f"wrote {out / 'accounts.conf'} ({len(users)} users; passwords in {out}/credentials/)"
+    )
+
+
 def _nats_url(option: str | None, data_dir: Path | None) -> str:
     """The option or PEERLINE_NATS_URL (Typer reads both), else the running stack's."""
     url = option or _stack_nats_url(_settings(data_dir).data_dir)

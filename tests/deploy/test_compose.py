@@ -1,0 +1,226 @@
+"""The regional deployment on a real Docker engine: deploy/compose.yaml with the images
+deploy/build-local-images.sh builds (no registry is needed), driven as an agency's CAD
+and a coordinator would, then one consuming service scaled to two replicas.
+
+CI installs the engine (.ci/run), so there this never skips. Elsewhere it skips when no
+Docker engine with Compose v2 answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+
+from shared.events import CheckInDue, IncidentReported, PeerAssigned
+from shared.streams import CHECKINS, EVENTS
+from shared.tokens import issue_token
+from shared.vocab import TrainingArea
+from tests.support.bus import EventLog
+
+pytestmark = [pytest.mark.compose, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
+AGENCY = "CA0190000"
+
+
+def _docker_answers() -> str | None:
+    """Why the engine cannot be used, or None when it can."""
+    if shutil.which("docker") is None:
+        return "no docker command (CI installs one: deploy/build-local-images.sh)"
+    for argv in (["docker", "info"], ["docker", "compose", "version"]):
+        try:
+            done = subprocess.run(argv, capture_output=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return f"`{' '.join(argv)}` failed: {exc}"
+        if done.returncode != 0:
+            return f"`{' '.join(argv)}` failed: no Docker engine or no Compose v2 here"
+    return None
+
+
+class Stack:
+    """One compose project of its own name, so it never touches another stack."""
+
+    def __init__(self, env_file: Path) -> None:
+        self.project = f"peerline-test-{uuid.uuid4().hex[:8]}"
+        self.env_file = env_file
+
+    def compose(self, *args: str, timeout: float = 300) -> str:
+        argv = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project]
+        argv += ["--env-file", str(self.env_file), *args]
+        env = {**os.environ, "COMPOSE_BAKE": "false"}
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
+        if done.returncode != 0:
+            raise AssertionError(f"{' '.join(args)} failed:\n{done.stderr}\n{self.logs()}")
+        return done.stdout
+
+    def logs(self) -> str:
+        argv = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project]
+        argv += ["--env-file", str(self.env_file), "logs", "--no-color", "--tail", "40"]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        return done.stdout[-20_000:]
+
+    def address(self, service: str, port: int) -> str:
+        """host:port where the engine published a service's port."""
+        host_port = self.compose("port", service, str(port)).strip()
+        return host_port.replace("0.0.0.0", "127.0.0.1")
+
+    def healthy_replicas(self, service: str) -> int:
+        out = self.compose("ps", "--format", "json", service)
+        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+        return sum(1 for row in rows if row.get("Health") == "healthy")
+
+
+@pytest.fixture(scope="module")
+def images() -> dict[str, str]:
+    """The local images, built or brought up to date with the project's source."""
+    reason = _docker_answers()
+    if reason:
+        pytest.skip(reason)
+    done = subprocess.run(
+        [str(ROOT / "deploy" / "build-local-images.sh")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PYTHON": sys.executable},
+    )
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in done.stdout.split())
+
+
+@pytest.fixture(scope="module")
+def secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@pytest.fixture(scope="module")
+def stack(images, secret, tmp_path_factory) -> Iterator[Stack]:
+    env_file = tmp_path_factory.mktemp("deploy") / ".env"
+    settings = {
+        **images,
+        "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
+        "INCIDENTS_DB_PASSWORD": secrets.token_urlsafe(16),
+        "ROSTER_DB_PASSWORD": secrets.token_urlsafe(16),
+        "CHECKINS_DB_PASSWORD": secrets.token_urlsafe(16),
+        "NOTIFY_DB_PASSWORD": secrets.token_urlsafe(16),
+        "METRICS_DB_PASSWORD": secrets.token_urlsafe(16),
+        "PEERLINE_JWT_SECRET": secret,
+        "PEERLINE_FIELD_KEY": "A" * 43 + "=",
+        "PEERLINE_PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "PEERLINE_NOTIFY_CONSOLE": "true",
+        # Any free host port, so that the test runs beside anything else.
+        "INCIDENTS_PUBLISH": "127.0.0.1:",
+        "ROSTER_PUBLISH": "127.0.0.1:",
+        "METRICS_PUBLISH": "127.0.0.1:",
+        "NATS_PUBLISH": "127.0.0.1:",
+    }
+    env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
+    stack = Stack(env_file)
+    try:
+        stack.compose("up", "-d", "--wait", "--wait-timeout", "240")
+        yield stack
+    finally:
+        stack.compose("down", "-v", "--remove-orphans", "--timeout", "10")
+
+
+async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(stack, secret):
+    incidents = f"http://{stack.address('incidents', 8081)}"
+    roster = f"http://{stack.address('roster', 8082)}"
+    nats_url = f"nats://{stack.address('nats-1', 4222)}"
+
+    def token(role: str) -> str:
+        return issue_token(secret, agency=AGENCY, role=role)
+
+    # Streams live on all three nodes.
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().stream_info(EVENTS.name)
+        assert info.config.num_replicas == 3
+        assert len(info.cluster.replicas or []) == 2
+    finally:
+        await nc.close()
+
+    supporter = {
+        "agency_id": AGENCY,
+        "personnel_id": "PSO-9",
+        "display_name": "Sam Carter",
+        "contact": {"email": "sam.carter@example.org"},
+        "availability": {"timezone": "America/Chicago", "weekly": [], "on_call": [], "leave": []},
+    }
+    coordinator = {"Authorization": f"Bearer {token('coordinator')}"}
+    ingest = {"Authorization": f"Bearer {token('ingest')}"}
+
+    def report(external_id: str, officer: str) -> dict:
+        return {
+            "external_id": external_id,
+            "category": "officer_involved_shooting",
+            "occurred_at": "2026-11-25T22:14:00-06:00",
+            "involved": [{"personnel_id": officer, "role": "primary"}],
+        }
+
+    async with (
+        EventLog(nats_url, f"ps.{AGENCY}.>", EVENTS.name) as log,
+        httpx.AsyncClient(trust_env=False, timeout=10) as client,
+    ):
+        put = await client.put(f"{roster}/v1/supporters/S-9", json=supporter, headers=coordinator)
+        assert put.status_code == 201, put.text
+        for area in TrainingArea:
+            record = {"completed_on": "2026-01-05", "expires_on": "2099-01-05"}
+            trained = await client.put(
+                f"{roster}/v1/supporters/S-9/training/{area}", json=record, headers=coordinator
+            )
+            assert trained.status_code in (200, 201), trained.text
+        answer = await client.post(
+            f"{incidents}/v1/incidents", json=report("CMP-1", "B5678"), headers=ingest
+        )
+        assert answer.status_code == 202, answer.text
+        await log.wait_for(IncidentReported, timeout=60)
+        [assigned] = await log.wait_for(PeerAssigned, timeout=60)
+    assert (assigned.personnel_id, assigned.supporter_id) == ("B5678", "S-9")
+
+    # Two check-in replicas share the service's durable consumers: scaling adds none,
+    # and the next report's offer is made once, not once per replica.
+    durables = await _consumers(nats_url)
+    stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--scale", "checkins=2")
+    assert stack.healthy_replicas("checkins") == 2
+    async with (
+        EventLog(nats_url, f"ps.{AGENCY}.assignment.*", EVENTS.name) as assignments,
+        EventLog(nats_url, f"ps.{AGENCY}.checkin.*", CHECKINS.name) as checkins,
+        httpx.AsyncClient(trust_env=False, timeout=10) as client,
+    ):
+        answer = await client.post(
+            f"{incidents}/v1/incidents", json=report("CMP-2", "B9012"), headers=ingest
+        )
+        assert answer.status_code == 202, answer.text
+        made = await assignments.wait_for(PeerAssigned, count=2, timeout=60)
+        [second] = [e for e in made if e.personnel_id == "B9012"]
+        await checkins.wait_for(CheckInDue, count=2, timeout=60)  # B5678's, then B9012's
+        due = [e for e in checkins.of_type(CheckInDue) if e.assignment_id == second.assignment_id]
+    assert len(due) == 1
+    assert await _consumers(nats_url) == durables
+
+
+async def _consumers(nats_url: str) -> set[tuple[str, str]]:
+    """The durable consumers on Peerline's streams, as (stream, name)."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        found = set()
+        for stream in (EVENTS.name, CHECKINS.name):
+            for consumer in await js.consumers_info(stream):
+                if consumer.config.durable_name:
+                    found.add((stream, consumer.config.durable_name))
+        return found
+    finally:
+        await nc.close()
