@@ -1,10 +1,13 @@
 """`peerline nats-config`: an agency's credentials work for its own intake and for
-nothing of another agency's, on a real nats-server."""
+nothing of another agency's, on a real nats-server; and every NATS configuration the
+deployment ships or generates passes `nats-server -t` (no engine needed)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from peerline.natsd import free_port, greeting_name, nats_server_binary
 from shared.streams import INTAKE, provision
 
 A, B = "CA0190000", "CA0190100"
+NATS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nats"
 
 
 def _credentials(out: Path, user: str) -> tuple[str, str]:
@@ -133,3 +137,56 @@ async def test_an_agency_reports_only_for_itself(server, generated):
         assert info.state.subjects == {f"ps.{A}.intake.incident": 1}
     finally:
         await services.close()
+
+
+def _check(config: Path, **env: str) -> subprocess.CompletedProcess:
+    """`nats-server -t`: parse and check a configuration without starting a server."""
+    return subprocess.run(
+        [str(nats_server_binary()), "-t", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ.get("PATH", ""), **env},
+    )
+
+
+def test_nats_server_accepts_the_generated_accounts(generated):
+    done = _check(generated / "accounts.conf")
+    assert done.returncode == 0, done.stderr
+
+
+def test_nats_server_accepts_the_cluster_node_configuration():
+    """The committed file, as each compose node reads it: its name from the environment."""
+    done = _check(NATS_DIR / "nats-server.conf", NATS_SERVER_NAME="nats-1")
+    assert done.returncode == 0, done.stderr
+    missing = _check(NATS_DIR / "nats-server.conf")
+    assert missing.returncode != 0
+    assert "NATS_SERVER_NAME" in missing.stderr
+
+
+def test_nats_server_accepts_the_cluster_with_accounts_and_a_leaf_listener(tmp_path, generated):
+    """The steps docs/deployment.md gives to turn client authentication on."""
+    config = tmp_path / "nats-server.conf"
+    shutil.copy(NATS_DIR / "nats-server.conf", config)
+    with config.open("a") as out:
+        out.write("\ninclude auth/accounts.conf\nleafnodes { listen: 0.0.0.0:7422 }\n")
+    done = _check(config, NATS_SERVER_NAME="nats-1")
+    assert done.returncode == 0, done.stderr
+
+
+def test_nats_server_accepts_the_agency_leaf_node_example(tmp_path, generated):
+    user, password = _credentials(generated, A)
+    example = (NATS_DIR / "leafnode-agency.conf.example").read_text()
+    config = tmp_path / "leaf.conf"
+    config.write_text(example.replace("<agency-id>", user).replace("<password>", password))
+    done = _check(config)
+    assert done.returncode == 0, done.stderr
+
+
+def test_nats_server_check_catches_a_broken_configuration(tmp_path, generated):
+    broken = tmp_path / "broken.conf"
+    accounts = (generated / "accounts.conf").read_text()
+    broken.write_text(accounts.replace('"allow"', '"alow"', 1))
+    done = _check(broken)
+    assert done.returncode != 0
+    assert "alow" in done.stderr

@@ -34,13 +34,17 @@ class EventLog:
             with contextlib.suppress(ValueError):
                 self.events.append(cloudevents.decode(headers, msg.data))
 
-        await js.subscribe(
-            self.subject,
-            stream=self.stream,
-            cb=on_msg,
-            ordered_consumer=True,
-            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
-        )
+        try:
+            await js.subscribe(
+                self.subject,
+                stream=self.stream,
+                cb=on_msg,
+                ordered_consumer=True,
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+            )
+        except BaseException:
+            await self._nc.close()  # callers may retry: leave no connection behind
+            raise
         return self
 
     async def __aexit__(self, *exc) -> None:
