@@ -2,7 +2,8 @@
 deploy/build-local-images.sh builds (no registry is needed), driven as an agency's CAD
 and a coordinator would, then one consuming service scaled to two replicas; then, while
 reports keep coming, one NATS node and one consuming replica are killed and every
-accepted report must still be assigned, scheduled and notified exactly once.
+accepted report must still be assigned, scheduled and notified exactly once. One
+report's trace is followed across the containers by an OTLP receiver the test runs.
 
 CI installs the engine (.ci/run) and sets CI=true: there a missing engine fails the
 tests. Elsewhere they skip, saying why, when no Docker engine with Compose v2 answers.
@@ -18,14 +19,20 @@ import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import nats
 import pytest
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
 
 from shared.events import (
     CheckInDue,
@@ -45,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 AGENCY = "CA0190000"
 FAULTS_AGENCY = "CA0190100"  # its own agency, so the first test's events do not count
+TRACE_AGENCY = "CA0190200"
+CANARY = "CANARY-7Q4Z"  # an officer's id that no span and no log line may hold
 
 
 def _docker_answers() -> str | None:
@@ -100,6 +109,46 @@ class Stack:
         return sum(1 for row in rows if row.get("Health") == "healthy")
 
 
+class SpanReceiver:
+    """An OTLP/HTTP receiver (`POST /v1/traces`, protobuf) in the test process, which the
+    containers reach as host.docker.internal. It keeps every span with its service."""
+
+    def __init__(self) -> None:
+        self.spans: list[tuple[str, object]] = []  # (service.name, Span)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                request = ExportTraceServiceRequest.FromString(body)
+                for resource_spans in request.resource_spans:
+                    attributes = {a.key: a.value for a in resource_spans.resource.attributes}
+                    service = attributes["service.name"].string_value
+                    for scope_spans in resource_spans.scope_spans:
+                        receiver.spans += [(service, span) for span in scope_spans.spans]
+                reply = ExportTraceServiceResponse().SerializeToString()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-protobuf")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        # Every address: the containers come from a bridge network, not the loopback.
+        self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def in_trace(self, trace_id: bytes) -> list[tuple[str, object]]:
+        return [(service, span) for service, span in self.spans if span.trace_id == trace_id]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @pytest.fixture(scope="module")
 def images() -> dict[str, str]:
     """The local images, built or brought up to date with the project's source."""
@@ -125,7 +174,14 @@ def secret() -> str:
 
 
 @pytest.fixture(scope="module")
-def stack(images, secret, tmp_path_factory) -> Iterator[Stack]:
+def spans() -> Iterator[SpanReceiver]:
+    receiver = SpanReceiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
     env_file = tmp_path_factory.mktemp("deploy") / ".env"
     settings = {
         **images,
@@ -144,6 +200,8 @@ def stack(images, secret, tmp_path_factory) -> Iterator[Stack]:
         "ROSTER_PUBLISH": "127.0.0.1:",
         "METRICS_PUBLISH": "127.0.0.1:",
         "NATS_PUBLISH": "127.0.0.1:",
+        # Every service exports its spans to the test's receiver.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{spans.port}",
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
     stack = Stack(env_file)
@@ -215,6 +273,56 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
         due = [e for e in checkins.of_type(CheckInDue) if e.assignment_id == second.assignment_id]
     assert len(due) == 1
     assert await _consumers(nats_url) == durables
+
+
+async def test_one_trace_follows_a_report_across_containers_without_personal_data(
+    stack, secret, spans
+):
+    """The CAD's request starts a trace (its `traceparent`); the incidents container's
+    server span, the roster's consumption of IncidentReported, then check-ins' and
+    notify's of PeerAssigned (published through the roster's outbox) are all in it. No
+    span and no log line holds the officer's id."""
+    incidents = f"http://{stack.address('incidents', 8081)}"
+    roster = f"http://{stack.address('roster', 8082)}"
+
+    def headers(role: str) -> dict[str, str]:
+        token = issue_token(secret, agency=TRACE_AGENCY, role=role)
+        return {"Authorization": f"Bearer {token}"}
+
+    trace_id = secrets.token_bytes(16)
+    report = {
+        "external_id": "TRC-1",
+        "category": "officer_involved_shooting",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "involved": [{"personnel_id": CANARY, "role": "primary"}],
+    }
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        await _enrol(client, roster, headers("coordinator"), TRACE_AGENCY, "S-T1")
+        traceparent = f"00-{trace_id.hex()}-{secrets.token_hex(8)}-01"
+        answer = await client.post(
+            f"{incidents}/v1/incidents",
+            json=report,
+            headers={**headers("ingest"), "traceparent": traceparent},
+        )
+    assert answer.status_code == 202, answer.text
+
+    expected = {
+        ("incidents", "POST /v1/incidents"),
+        ("roster", "roster-incidents process"),
+        ("checkins", "checkins-assignments process"),
+        ("notify", "notify-assignments process"),
+    }
+    deadline = asyncio.get_running_loop().time() + 30  # spans leave in batches, every 5 s
+    while not expected <= {(service, span.name) for service, span in spans.in_trace(trace_id)}:
+        assert asyncio.get_running_loop().time() < deadline, sorted(
+            {(service, span.name) for service, span in spans.in_trace(trace_id)}
+        )
+        await asyncio.sleep(0.5)
+
+    for service, span in spans.spans:
+        recorded = [span.attributes, *(event.attributes for event in span.events)]
+        assert CANARY not in f"{span.name} {recorded}", (service, span.name)
+    assert CANARY not in stack.compose("logs", "--no-color")
 
 
 async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
