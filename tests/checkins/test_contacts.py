@@ -13,8 +13,8 @@ from shared.pseudonyms import officer_ref
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
 from tests.checkins.scenario import assigned, client, contact
-from tests.roster.records import database_rows
 from tests.support.bus import EventLog, publish
+from tests.support.database import database_rows
 from tests.support.running import PSEUDONYM_KEY
 
 

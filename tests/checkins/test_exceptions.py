@@ -14,8 +14,8 @@ from shared.events import CheckInScheduled, ConfidentialityExceptionRecorded
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
 from tests.checkins.scenario import assigned, client
-from tests.roster.records import database_rows
 from tests.support.bus import EventLog, publish
+from tests.support.database import database_rows
 
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 

@@ -13,8 +13,8 @@ from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
 from shared.vocab import ResourceType
 from tests.checkins.scenario import assigned, client, contact
-from tests.roster.records import database_rows
 from tests.support.bus import EventLog, publish
+from tests.support.database import database_rows
 from tests.support.waiting import await_until
 
 REFERRAL_MADE_KEYS = {

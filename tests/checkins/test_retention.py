@@ -12,8 +12,8 @@ from shared.events import CheckInClosed, CheckInScheduled
 from shared.streams import CHECKINS
 from shared.tokens import Role
 from tests.checkins.scenario import assigned, client, contact
-from tests.roster.records import database_rows
 from tests.support.bus import EventLog, publish
+from tests.support.database import database_rows
 from tests.support.running import checkins_settings, on_the_bus
 
 

@@ -45,6 +45,7 @@ from shared.streams import CHECKINS, DLQ, EVENTS, StreamSpec
 from shared.tokens import issue_token
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
+from tests.support.requires import unavailable
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(600)]
 
@@ -153,10 +154,8 @@ class SpanReceiver:
 def images() -> dict[str, str]:
     """The local images, built or brought up to date with the project's source."""
     reason = _docker_answers()
-    if reason and os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but no engine to deploy on: {reason}")
     if reason:
-        pytest.skip(reason)
+        unavailable(f"no engine to deploy on: {reason}")
     done = subprocess.run(
         [str(ROOT / "deploy" / "build-local-images.sh")],
         capture_output=True,

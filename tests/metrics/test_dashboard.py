@@ -17,11 +17,15 @@ from shared.tokens import Role
 from tests.conftest import token
 from tests.metrics.scenario import WINDOW
 from tests.metrics.test_metrics import _january_counted
+from tests.support.requires import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (.ci/run installs it)"
-)
+
+
+@pytest.fixture(autouse=True)
+def _chromium_installed() -> None:
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed (.ci/run installs it)")
 
 
 def _chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProcess:

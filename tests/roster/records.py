@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from shared.audit import AuditRow
-from shared.db import create_engine, sessionmaker
+from tests.support.database import database_rows
 
 EMAIL = "alex.rivera@example.org"
 PHONE = "+1 555 0100 777"
@@ -56,18 +54,6 @@ def coordinator_body(agency: str, **overrides) -> dict:
     }
     body.update(overrides)
     return body
-
-
-async def database_rows(service, model) -> list:
-    """Every row of `model` in the service's database, read through an engine of the
-    test's own event loop."""
-    url = service.runtime.engine.url.render_as_string(hide_password=False)
-    engine = create_engine(url)
-    try:
-        async with sessionmaker(engine)() as session:
-            return list((await session.scalars(select(model))).all())
-    finally:
-        await engine.dispose()
 
 
 async def audited(service) -> list[tuple[str, str, str]]:

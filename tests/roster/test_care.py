@@ -19,9 +19,9 @@ from shared.events import (
 from shared.ids import derived_event_id
 from shared.streams import EVENTS
 from shared.vocab import AssignmentReason, Category, CheckInOutcome, InvolvedRole, TrainingArea
-from tests.roster.records import database_rows
 from tests.roster.scenario import add_supporter, coordinator, publish, reported
 from tests.support.bus import EventLog
+from tests.support.database import database_rows
 from tests.support.running import on_the_bus, roster_settings
 from tests.support.waiting import await_until
 

@@ -29,9 +29,9 @@ from tests.roster.records import (
     PHONE,
     URL,
     coordinator_body,
-    database_rows,
     supporter,
 )
+from tests.support.database import database_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRETS = (EMAIL, PHONE, URL, NAME)

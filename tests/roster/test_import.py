@@ -17,7 +17,8 @@ from shared.outbox import OutboxRow
 from shared.settings import MAX_BODY_BYTES
 from shared.tokens import Role
 from tests.conftest import bearer, token
-from tests.roster.records import EMAIL, NAME, PHONE, URL, database_rows, supporter
+from tests.roster.records import EMAIL, NAME, PHONE, URL, supporter
+from tests.support.database import database_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 OTHER = "OTHER01"

@@ -19,9 +19,9 @@ from tests.roster.records import (
     URL,
     audited,
     coordinator_body,
-    database_rows,
     supporter,
 )
+from tests.support.database import database_rows
 
 OTHER = "OTHER01"
 QUIET = {"start": "22:00", "end": "07:00"}
