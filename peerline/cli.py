@@ -344,18 +344,29 @@ def nats_config(
     out: Annotated[
         Path, typer.Option(file_okay=False, help="Where accounts.conf and credentials/ go.")
     ] = Path("deploy/nats/auth"),
+    rotate: Annotated[
+        list[str] | None,
+        typer.Option(
+            metavar="ID",
+            help="New credentials for this agency (or `peerline`, the services); the old "
+            "ones stay valid until --retire.",
+        ),
+    ] = None,
+    retire: Annotated[
+        list[str] | None,
+        typer.Option(metavar="ID", help="Drop the credentials a rotation replaced."),
+    ] = None,
 ) -> None:
     """NATS users for the region: the services, and one per agency that may report only
-    for itself (docs/deployment.md)."""
+    for itself. Reload the servers after each run (docs/operations.md)."""
     from peerline.natsconfig import write
 
     try:
-        users = write(agencies, out)
+        users = write(agencies, out, rotate=tuple(rotate or ()), retire=tuple(retire or ()))
     except ValueError as exc:
         _fail(str(exc), 2)
-    typer.echo(
-        f"wrote {out / 'accounts.conf'} ({len(users)} users; passwords in {out}/credentials/)"
-    )
+    typer.echo(f"wrote {out / 'accounts.conf'}: users {', '.join(users)}")
+    typer.echo(f"passwords in {out / 'credentials'}/; reload the servers to apply")
 
 
 def _nats_url(option: str | None, data_dir: Path | None) -> str:

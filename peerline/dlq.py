@@ -23,6 +23,7 @@ from nats.js.errors import NotFoundError
 from rich.table import Table
 from rich.text import Text
 
+from peerline import natsclient
 from shared.bus import PublishNotStored, publish_raw
 from shared.cloudevents import MSG_ID
 from shared.streams import DLQ
@@ -166,14 +167,16 @@ async def _jetstream(nats_url: str) -> AsyncIterator[JetStreamContext]:
 
     try:
         nc = await asyncio.wait_for(
-            nats.connect(nats_url, name="peerline dlq", error_cb=quiet), CONNECT_TIMEOUT
+            natsclient.connect(nats_url, name="peerline dlq", error_cb=quiet), CONNECT_TIMEOUT
         )
     except TimeoutError:
-        raise DlqError(f"cannot reach NATS at {nats_url}") from None
+        raise DlqError(f"cannot reach NATS at {natsclient.shown(nats_url)}") from None
+    except nats.errors.Error as exc:  # refused credentials, say
+        raise DlqError(f"NATS at {natsclient.shown(nats_url)}: {exc}") from None
     try:
         yield nc.jetstream()
     except nats.errors.Error as exc:
-        raise DlqError(f"NATS at {nats_url}: {exc}") from None
+        raise DlqError(f"NATS at {natsclient.shown(nats_url)}: {exc}") from None
     finally:
         await nc.close()
 

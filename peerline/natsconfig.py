@@ -2,15 +2,19 @@
 
 `peerline nats-config AGENCIES.yaml --out DIR` writes:
 
-- `DIR/accounts.conf`, for the region's NATS servers (`include accounts.conf`): one
-  account, `PEERLINE`, with JetStream; a `peerline` user for the services, allowed
-  everything; and one user per agency that may publish reports only to its own intake
-  subject and read only its own intake results and its own reply inboxes
-  (`_INBOX_<agency>.>`: the agency's client sets this inbox prefix). Passwords are
-  stored as bcrypt hashes.
-- `DIR/credentials/<user>.env` (mode 0600): each user's `NATS_USER` and `NATS_PASSWORD`,
-  to hand to the agency or to the services. Kept across runs, so adding an agency does
-  not change anyone else's password; delete a file to rotate that password.
+- `DIR/accounts.conf`, which the region's NATS servers include: one account,
+  `PEERLINE`, with JetStream; a user for the services, allowed everything; and users per
+  agency that may publish reports only to its own intake subject and read only its own
+  intake results and its own reply inboxes (`_INBOX_<agency>.>`: the agency's client sets
+  this inbox prefix). Passwords are stored as bcrypt hashes.
+- `DIR/credentials/<id>.env` (mode 0600) for the services (`peerline`) and for each
+  agency: `NATS_USER` and `NATS_PASSWORD`, to hand to the agency or to the services.
+  Kept across runs, so adding an agency changes nobody else's password.
+
+Rotation without downtime (decision 52): `--rotate ID` moves the current credentials
+to `DIR/credentials/<id>.previous.env` and writes new ones under the next user name
+(`<id>.<n>`), so that both are valid once the servers reload; `--retire ID` then drops
+the previous ones, and the next reload disconnects whoever still uses them.
 
 The agency is bound to its credentials by the subject (decision 8): an agency cannot
 report for another, nor forge the intake results Peerline publishes.
@@ -21,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import bcrypt
@@ -28,7 +33,17 @@ import yaml
 
 from shared.ids import AGENCY_ID_PATTERN
 
-SERVICES_USER = "peerline"
+SERVICES = "peerline"
+
+
+@dataclass(frozen=True)
+class Credential:
+    user: str
+    password: str
+
+    @property
+    def generation(self) -> int:
+        return int(self.user.rsplit(".", 1)[1])
 
 
 def agency_permissions(agency: str) -> dict:
@@ -56,38 +71,101 @@ def read_agencies(path: Path) -> list[str]:
     return ids
 
 
-def _password(credentials: Path, user: str) -> str:
-    """The user's password from its credentials file, or a new one written there."""
-    path = credentials / f"{user}.env"
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.startswith("NATS_PASSWORD="):
-                return line.split("=", 1)[1]
-    password = secrets.token_urlsafe(24)
+def _read(path: Path) -> Credential | None:
+    if not path.exists():
+        return None
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    return Credential(values["NATS_USER"], values["NATS_PASSWORD"])
+
+
+def _write(path: Path, credential: Credential) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
-        out.write(f"NATS_USER={user}\nNATS_PASSWORD={password}\n")
-    return password
+        out.write(f"NATS_USER={credential.user}\nNATS_PASSWORD={credential.password}\n")
 
 
-def _user(name: str, password: str, permissions: dict | None = None) -> str:
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
-    fields = {"user": name, "password": hashed}
+def _new(identity: str, generation: int) -> Credential:
+    return Credential(f"{identity}.{generation}", secrets.token_urlsafe(24))
+
+
+class Credentials:
+    """The credentials directory: each identity's current file and, during a
+    rotation, its previous one."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def current_path(self, identity: str) -> Path:
+        return self.directory / f"{identity}.env"
+
+    def previous_path(self, identity: str) -> Path:
+        return self.directory / f"{identity}.previous.env"
+
+    def valid(self, identity: str) -> list[Credential]:
+        """The identity's credentials the servers accept: the current one (made the
+        first time), and the previous one while a rotation is under way."""
+        current = _read(self.current_path(identity))
+        if current is None:
+            current = _new(identity, 1)
+            _write(self.current_path(identity), current)
+        previous = _read(self.previous_path(identity))
+        return [current] if previous is None else [previous, current]
+
+    def rotating(self, identity: str) -> bool:
+        return self.previous_path(identity).exists()
+
+    def rotate(self, identity: str) -> None:
+        current = self.valid(identity)[-1]
+        self.current_path(identity).rename(self.previous_path(identity))
+        _write(self.current_path(identity), _new(identity, current.generation + 1))
+
+    def retire(self, identity: str) -> None:
+        self.previous_path(identity).unlink()
+
+
+def _user(credential: Credential, permissions: dict | None = None) -> str:
+    hashed = bcrypt.hashpw(credential.password.encode(), bcrypt.gensalt()).decode()
+    fields = {"user": credential.user, "password": hashed}
     if permissions:
         fields["permissions"] = permissions
     # NATS's configuration format reads JSON objects.
     return json.dumps(fields)
 
 
-def write(agencies_file: Path, out: Path) -> list[str]:
-    """Write accounts.conf and the credentials; return the users' names."""
+def write(
+    agencies_file: Path,
+    out: Path,
+    *,
+    rotate: tuple[str, ...] = (),
+    retire: tuple[str, ...] = (),
+) -> list[str]:
+    """Write accounts.conf and the credentials, rotating or retiring as asked; return
+    the users the servers will accept."""
     agencies = read_agencies(agencies_file)
-    credentials = out / "credentials"
-    credentials.mkdir(parents=True, exist_ok=True)
-    users = [_user(SERVICES_USER, _password(credentials, SERVICES_USER))]
+    identities = [SERVICES, *agencies]
+    for identity in (*rotate, *retire):
+        if identity not in identities:
+            raise ValueError(f"not in {agencies_file.name}: {identity!r}")
+        if identity in rotate and identity in retire:
+            raise ValueError(f"rotate {identity}, reload the servers, then retire: two runs")
+    credentials = Credentials(out / "credentials")
+    # Every request checked before any file changes.
+    for identity in rotate:
+        if credentials.rotating(identity):
+            raise ValueError(f"{identity} is being rotated already: --retire {identity} first")
+    for identity in retire:
+        if not credentials.rotating(identity):
+            raise ValueError(f"{identity} has no previous credentials to retire")
+    for identity in rotate:
+        credentials.rotate(identity)
+    for identity in retire:
+        credentials.retire(identity)
+    users = [_user(c) for c in credentials.valid(SERVICES)]
     for agency in agencies:
-        users.append(_user(agency, _password(credentials, agency), agency_permissions(agency)))
+        users += [_user(c, agency_permissions(agency)) for c in credentials.valid(agency)]
     lines = "\n".join(f"      {user}" for user in users)
+    # Rewritten in place (same file), so a server's bind-mounted copy sees the change.
     (out / "accounts.conf").write_text(
         f"# Written by `peerline nats-config {agencies_file.name}`; edit the list, not this.\n"
         "accounts {\n"
@@ -99,4 +177,4 @@ def write(agencies_file: Path, out: Path) -> list[str]:
         "  }\n"
         "}\n"
     )
-    return [SERVICES_USER, *agencies]
+    return [json.loads(user)["user"] for user in users]

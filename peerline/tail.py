@@ -17,6 +17,7 @@ from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from peerline import natsclient
 from shared.cloudevents import decode
 from shared.streams import ALL_STREAMS, StreamSpec
 
@@ -87,7 +88,7 @@ async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, e
 
     try:
         nc = await asyncio.wait_for(
-            nats.connect(
+            natsclient.connect(
                 nats_url,
                 name="peerline events tail",
                 max_reconnect_attempts=-1,
@@ -98,13 +99,16 @@ async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, e
             CONNECT_TIMEOUT,
         )
     except TimeoutError:
-        raise TailError(f"cannot reach NATS at {nats_url}") from None
+        raise TailError(f"cannot reach NATS at {natsclient.shown(nats_url)}") from None
+    except nats.errors.Error as exc:  # refused credentials, say
+        raise TailError(f"NATS at {natsclient.shown(nats_url)}: {exc}") from None
     try:
         queue: asyncio.Queue[Msg] = asyncio.Queue()
         followed = await _follow(nc, subject, specs, queue, err)
         if not followed:
             raise TailError("none of Peerline's streams exist yet: start the stack first")
-        err(f"following {subject} on {nats_url} ({', '.join(followed)}); Ctrl-C stops")
+        where = natsclient.shown(nats_url)
+        err(f"following {subject} on {where} ({', '.join(followed)}); Ctrl-C stops")
         printed = 0
         while count is None or printed < count:
             out(format_message(await queue.get()))

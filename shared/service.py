@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from fastapi import FastAPI
-from faststream.nats import NatsBroker
+from faststream.nats import NatsBroker, NatsUserPassword
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -87,6 +87,12 @@ class ServiceRuntime:
             # for the first connection.
             [url.strip() for url in settings.nats_url.split(",")],
             name=f"peerline-{self.name}",
+            # A NATS user of `peerline nats-config`, where the servers ask for one.
+            security=(
+                NatsUserPassword(settings.nats_user, settings.nats_password or "")
+                if settings.nats_user
+                else None
+            ),
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),
             log_level=logging.DEBUG,

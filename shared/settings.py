@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORTS = {
@@ -35,6 +35,17 @@ class Settings(BaseSettings):
 
     service: str = "incidents"
     nats_url: str = "nats://127.0.0.1:4222"
+    # The NATS user, from a credentials file of `peerline nats-config` (NATS_USER and
+    # NATS_PASSWORD, the names the nats CLI reads too). Unset: no client authentication,
+    # as on the local stack's server.
+    nats_user: str | None = Field(
+        default=None, validation_alias=AliasChoices("PEERLINE_NATS_USER", "NATS_USER")
+    )
+    nats_password: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PEERLINE_NATS_PASSWORD", "NATS_PASSWORD"),
+        repr=False,
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy async URL; a SQLite file under data_dir when unset.",

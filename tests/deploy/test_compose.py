@@ -29,11 +29,13 @@ from pathlib import Path
 import httpx
 import nats
 import pytest
+import yaml
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
 
+from peerline.natsd import free_port
 from shared.events import (
     CheckInDue,
     CheckInScheduled,
@@ -45,7 +47,9 @@ from shared.streams import CHECKINS, DLQ, EVENTS, StreamSpec
 from shared.tokens import issue_token
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
+from tests.support.natsauth import ConfiguredServer, credentials, leaf_example, nats_config
 from tests.support.requires import unavailable
+from tests.support.waiting import await_until
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(600)]
 
@@ -54,6 +58,8 @@ COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 AGENCY = "CA0190000"
 FAULTS_AGENCY = "CA0190100"  # its own agency, so the first test's events do not count
 TRACE_AGENCY = "CA0190200"
+NATS_AGENCY = "CA0190300"  # reports over NATS, directly and through its site's leaf node
+AGENCIES = (AGENCY, FAULTS_AGENCY, TRACE_AGENCY, NATS_AGENCY)
 CANARY = "CANARY-7Q4Z"  # an officer's id that no span and no log line may hold
 
 
@@ -74,9 +80,9 @@ def _docker_answers() -> str | None:
 class Stack:
     """One compose project of its own name, so it never touches another stack."""
 
-    def __init__(self, env_file: Path) -> None:
+    def __init__(self, env_file: Path, auth_dir: Path) -> None:
         self.project = f"peerline-test-{uuid.uuid4().hex[:8]}"
-        self.env_file = env_file
+        self.env_file, self.auth_dir = env_file, auth_dir
 
     def compose(self, *args: str, timeout: float = 300) -> str:
         argv = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project]
@@ -97,6 +103,16 @@ class Stack:
         """host:port where the engine published a service's port."""
         host_port = self.compose("port", service, str(port)).strip()
         return host_port.replace("0.0.0.0", "127.0.0.1")
+
+    def nats_url(self, identity: str = "peerline") -> str:
+        """nats-1's published client port, as a user of `peerline nats-config`."""
+        user, password = credentials(self.auth_dir, identity)
+        return f"nats://{user}:{password}@{self.address('nats-1', 4222)}"
+
+    def reload_nats(self) -> None:
+        """What an operator does after `peerline nats-config`: every node reads its
+        configuration, with the accounts, again."""
+        self.compose("kill", "-s", "HUP", "nats-1", "nats-2", "nats-3")
 
     def kill(self, service: str, replica: int = 1) -> None:
         """SIGKILL one container, as a crash or a lost machine would."""
@@ -181,7 +197,11 @@ def spans() -> Iterator[SpanReceiver]:
 
 @pytest.fixture(scope="module")
 def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
-    env_file = tmp_path_factory.mktemp("deploy") / ".env"
+    deploy = tmp_path_factory.mktemp("deploy")
+    env_file, auth_dir = deploy / ".env", deploy / "auth"
+    agencies = deploy / "agencies.yaml"
+    agencies.write_text(yaml.safe_dump({"agencies": [{"id": a} for a in AGENCIES]}))
+    nats_config(agencies, auth_dir)
     settings = {
         **images,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
@@ -199,11 +219,13 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "ROSTER_PUBLISH": "127.0.0.1:",
         "METRICS_PUBLISH": "127.0.0.1:",
         "NATS_PUBLISH": "127.0.0.1:",
+        "NATS_LEAF_PUBLISH": "127.0.0.1:",
+        "NATS_AUTH_DIR": str(auth_dir),
         # Every service exports its spans to the test's receiver.
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{spans.port}",
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    stack = Stack(env_file)
+    stack = Stack(env_file, auth_dir)
     try:
         stack.compose("up", "-d", "--wait", "--wait-timeout", "240")
         yield stack
@@ -214,7 +236,7 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
 async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(stack, secret):
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
-    nats_url = f"nats://{stack.address('nats-1', 4222)}"
+    nats_url = stack.nats_url()
 
     def token(role: str) -> str:
         return issue_token(secret, agency=AGENCY, role=role)
@@ -272,6 +294,85 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
         due = [e for e in checkins.of_type(CheckInDue) if e.assignment_id == second.assignment_id]
     assert len(due) == 1
     assert await _consumers(nats_url) == durables
+
+
+async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_password(
+    stack, secret, tmp_path
+):
+    """The agency's CAD reports with the agency's generated credentials on the published
+    client port, and from its own site through a leaf node (the example filled in); both
+    reports reach a peer. Then its password is rotated with the agency connected: the old
+    and the new user both report after the reload, and after the retirement the old
+    user is disconnected and refused while the new one still reports."""
+    roster = f"http://{stack.address('roster', 8082)}"
+    coordinator = {
+        "Authorization": f"Bearer {issue_token(secret, agency=NATS_AGENCY, role='coordinator')}"
+    }
+    agencies = stack.auth_dir.parent / "agencies.yaml"
+    inbox = f"_INBOX_{NATS_AGENCY}"
+
+    async def report(client: nats.NATS, n: int) -> None:
+        body = {
+            "external_id": f"NATS-{n}",
+            "category": "officer_involved_shooting",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "involved": [{"personnel_id": f"N{n:03d}", "role": "primary"}],
+        }
+        subject = f"ps.{NATS_AGENCY}.intake.incident"
+        ack = await client.jetstream().publish(subject, json.dumps(body).encode(), timeout=10)
+        assert ack.stream == "PEERLINE_INTAKE"
+
+    site_port = free_port()
+    config = tmp_path / "site.conf"
+    config.write_text(
+        leaf_example(stack.auth_dir, NATS_AGENCY, stack.address("nats-1", 7422), site_port)
+    )
+    async with (
+        EventLog(stack.nats_url(), f"ps.{NATS_AGENCY}.>", EVENTS.name) as log,
+        httpx.AsyncClient(trust_env=False, timeout=10) as client,
+    ):
+        for n in range(2):  # each takes three open assignments
+            await _enrol(client, roster, coordinator, NATS_AGENCY, f"S-N{n}")
+        agency = await nats.connect(stack.nats_url(NATS_AGENCY), inbox_prefix=inbox)
+        site = ConfiguredServer(config, f"{NATS_AGENCY}-leaf", site_port)
+        try:
+            await report(agency, 1)
+            cad = await nats.connect(f"nats://127.0.0.1:{site_port}", inbox_prefix=inbox)
+            await await_until(lambda: _acked(report(cad, 2)), timeout=30, what="the site's link")
+            await cad.close()
+            site.stop()
+
+            old_url = stack.nats_url(NATS_AGENCY)
+            nats_config(agencies, stack.auth_dir, "--rotate", NATS_AGENCY)
+            stack.reload_nats()
+            await asyncio.sleep(1)
+            rotated = await nats.connect(stack.nats_url(NATS_AGENCY), inbox_prefix=inbox)
+            await report(agency, 3)
+            await report(rotated, 4)
+
+            nats_config(agencies, stack.auth_dir, "--retire", NATS_AGENCY)
+            stack.reload_nats()
+            # The old user's connection is dropped, and its reconnections refused.
+            await await_until(lambda: not agency.is_connected, timeout=10, what="a drop")
+            with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+                await nats.connect(old_url, allow_reconnect=False, max_reconnect_attempts=0)
+            await report(rotated, 5)
+            await rotated.close()
+        finally:
+            site.stop()
+            await agency.close()
+        made = await log.wait_for(PeerAssigned, count=5, timeout=60)
+    assert sorted(e.personnel_id for e in made) == [f"N{n:03d}" for n in range(1, 6)]
+    assert len(log.of_type(IncidentReported)) == 5
+
+
+async def _acked(publishing) -> bool:
+    """Whether a report over a link still being set up was acknowledged."""
+    try:
+        await publishing
+    except (nats.errors.TimeoutError, nats.errors.NoRespondersError, nats.js.errors.Error):
+        return False
+    return True
 
 
 async def test_one_trace_follows_a_report_across_containers_without_personal_data(
@@ -332,7 +433,7 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--scale", "checkins=2")
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
-    nats_url = f"nats://{stack.address('nats-1', 4222)}"  # never killed: the test's window
+    nats_url = stack.nats_url()  # nats-1 is never killed: the test's window
 
     def headers(role: str) -> dict[str, str]:
         token = issue_token(secret, agency=FAULTS_AGENCY, role=role)

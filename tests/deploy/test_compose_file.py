@@ -101,3 +101,25 @@ def test_no_secret_is_committed():
     secrets = {k: v for k, v in settings.items() if re.search("PASSWORD|SECRET|KEY", k)}
     assert len(secrets) == 9
     assert set(secrets.values()) == {""}
+
+
+def test_nats_asks_every_client_for_a_user_of_nats_config(compose):
+    """The nodes include the generated accounts (never an empty directory in their
+    place), and every service connects as the services' user."""
+    config = (DEPLOY / "nats" / "nats-server.conf").read_text()
+    assert re.search(r"^include auth/accounts\.conf$", config, re.M)
+    services = compose["services"]
+    for node in ("nats-1", "nats-2", "nats-3"):
+        [accounts] = [
+            v
+            for v in services[node]["volumes"]
+            if isinstance(v, dict) and v["target"] == "/etc/nats/auth/accounts.conf"
+        ]
+        assert accounts["bind"] == {"create_host_path": False}
+        assert accounts["read_only"] is True
+    for name in SERVICES:
+        [credentials] = [e for e in services[name]["env_file"] if "credentials" in e["path"]]
+        assert credentials == {
+            "path": "${NATS_AUTH_DIR:-./nats/auth}/credentials/peerline.env",
+            "required": True,
+        }

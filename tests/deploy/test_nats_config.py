@@ -9,27 +9,29 @@ import json
 import os
 import shutil
 import subprocess
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import NoStreamResponseError
 from typer.testing import CliRunner
 
 from peerline.cli import app
-from peerline.natsd import free_port, greeting_name, nats_server_binary
+from peerline.natsd import free_port, nats_server_binary
 from shared.streams import INTAKE, provision
+from tests.support.natsauth import (
+    NATS_DIR,
+    ConfiguredServer,
+    credentials,
+    leaf_example,
+    nats_config,
+)
+from tests.support.waiting import await_until
 
 A, B = "CA0190000", "CA0190100"
-NATS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nats"
-
-
-def _credentials(out: Path, user: str) -> tuple[str, str]:
-    values = dict(
-        line.split("=", 1) for line in (out / "credentials" / f"{user}.env").read_text().split()
-    )
-    return values["NATS_USER"], values["NATS_PASSWORD"]
 
 
 @pytest.fixture
@@ -37,39 +39,35 @@ def generated(tmp_path) -> Path:
     agencies = tmp_path / "agencies.yaml"
     agencies.write_text(f"agencies:\n  - id: {A}\n  - id: {B}\n")
     out = tmp_path / "auth"
-    result = CliRunner().invoke(app, ["nats-config", str(agencies), "--out", str(out)])
-    assert result.exit_code == 0, result.output
+    nats_config(agencies, out)
     return out
 
 
 @pytest.fixture
-def server(tmp_path, generated) -> str:
-    """nats-server with JetStream and the generated accounts; yields its port."""
-    port = free_port()
-    config = tmp_path / "server.conf"
+def hub(tmp_path, generated) -> Iterator[ConfiguredServer]:
+    """The region's server as the committed node configuration has it (JetStream, the
+    generated accounts, a leaf-node listener), standing alone on free ports."""
+    port, leaf_port, monitor_port = free_port(), free_port(), free_port()
+    config = tmp_path / "hub.conf"
     config.write_text(
-        f"server_name: auth-test\nlisten: 127.0.0.1:{port}\n"
+        f"server_name: hub\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n"
         f"jetstream {{ store_dir: {json.dumps(str(tmp_path / 'js'))} }}\n"
+        f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n"
         f"include {json.dumps(str(generated.relative_to(tmp_path) / 'accounts.conf'))}\n"
     )
-    proc = subprocess.Popen(
-        [str(nats_server_binary()), "-c", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 15
-    while greeting_name("127.0.0.1", port) != "auth-test":
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"nats-server did not start: {proc.stderr.read().decode()[-2000:]}")
-        time.sleep(0.05)
-    yield port
-    proc.terminate()
-    proc.wait(10)
+    server = ConfiguredServer(config, "hub", port, leaf_port=leaf_port, monitor_port=monitor_port)
+    yield server
+    server.stop()
 
 
-async def _connect(port: int, out: Path, user: str, errors: list[str] | None = None):
-    name, password = _credentials(out, user)
+@pytest.fixture
+def server(hub) -> int:
+    return hub.port
+
+
+async def _connect(port: int, out: Path, identity: str, errors: list[str] | None = None):
+    """A client with `identity`'s credentials (a file's name: `A`, `A.previous`)."""
+    name, password = credentials(out, identity)
 
     async def on_error(exc: Exception) -> None:
         if errors is not None:
@@ -79,7 +77,7 @@ async def _connect(port: int, out: Path, user: str, errors: list[str] | None = N
         f"nats://127.0.0.1:{port}",
         user=name,
         password=password,
-        inbox_prefix=f"_INBOX_{user}",
+        inbox_prefix=f"_INBOX_{identity.split('.')[0]}",
         error_cb=on_error,
         allow_reconnect=False,
     )
@@ -90,7 +88,7 @@ def test_credentials_are_private_and_kept_across_runs(tmp_path, generated):
     assert [p.name for p in files] == [f"{A}.env", f"{B}.env", "peerline.env"]
     assert all(p.stat().st_mode & 0o077 == 0 for p in files)
     accounts = (generated / "accounts.conf").read_text()
-    assert all(_credentials(generated, p.stem)[1] not in accounts for p in files)
+    assert all(credentials(generated, p.stem)[1] not in accounts for p in files)
     before = [p.read_text() for p in files]
     agencies = tmp_path / "agencies.yaml"
     CliRunner().invoke(app, ["nats-config", str(agencies), "--out", str(generated)])
@@ -139,6 +137,94 @@ async def test_an_agency_reports_only_for_itself(server, generated):
         await services.close()
 
 
+async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
+    """Rotate: old and new users both valid after a reload, and the agency's open
+    connection keeps reporting. Retire: the next reload disconnects and refuses the old
+    user only, and the new one keeps reporting."""
+    services = await _connect(hub.port, generated, "peerline")
+    old_user, old_password = credentials(generated, A)
+    old = await _connect(hub.port, generated, A)
+    try:
+        await provision(services.jetstream())
+        nats_config(generated.parent / "agencies.yaml", generated, "--rotate", A)
+        assert credentials(generated, f"{A}.previous") == (old_user, old_password)
+        assert credentials(generated, A)[0] == f"{A}.2"
+        hub.reload()
+        await asyncio.sleep(0.5)
+        new = await _connect(hub.port, generated, A)
+        for client in (old, new):
+            await _report(client, A)
+
+        nats_config(generated.parent / "agencies.yaml", generated, "--retire", A)
+        hub.reload()
+        await await_until(lambda: old.is_closed, timeout=5, what="the old user's disconnection")
+        await _report(new, A)
+        with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+            await nats.connect(
+                f"nats://127.0.0.1:{hub.port}",
+                user=old_user,
+                password=old_password,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+            )
+        await new.close()
+    finally:
+        await old.close()
+        await services.close()
+
+
+def test_rotation_is_refused_out_of_order(tmp_path, generated):
+    agencies = tmp_path / "agencies.yaml"
+    for options in (["--retire", A], ["--rotate", "CA0999999"], ["--rotate", A, "--retire", A]):
+        argv = ["nats-config", str(agencies), "--out", str(generated), *options]
+        assert CliRunner().invoke(app, argv).exit_code == 2, options
+    assert sorted(p.name for p in (generated / "credentials").iterdir()) == [
+        f"{A}.env",
+        f"{B}.env",
+        "peerline.env",
+    ]
+
+
+async def test_an_agency_site_reports_through_its_leaf_node_only_for_itself(
+    tmp_path, hub, generated
+):
+    """The leaf-node example, filled in, joined to the region's server: a CAD on the
+    site's server (no credentials of its own) reports for the agency and gets
+    JetStream's acknowledgement back; another agency's intake stays out of reach."""
+    services = await _connect(hub.port, generated, "peerline")
+    leaf_port = free_port()
+    config = tmp_path / "leaf.conf"
+    config.write_text(leaf_example(generated, A, f"127.0.0.1:{hub.leaf_port}", leaf_port))
+    leaf = ConfiguredServer(config, f"{A}-leaf", leaf_port)
+    try:
+        await provision(services.jetstream())
+        cad = await nats.connect(f"nats://127.0.0.1:{leaf_port}", inbox_prefix=f"_INBOX_{A}")
+        try:
+            await await_until(lambda: _leaf_joined(hub), timeout=10, what="the leaf's link")
+            await _report(cad, A)
+            # The region tells the site of no interest beyond what the agency may publish.
+            with pytest.raises(NoStreamResponseError):
+                await cad.jetstream().publish(f"ps.{B}.intake.incident", b"{}", timeout=1)
+        finally:
+            await cad.close()
+        info = await services.jetstream().stream_info(INTAKE.name, subjects_filter="ps.>")
+        assert info.state.subjects == {f"ps.{A}.intake.incident": 1}
+    finally:
+        leaf.stop()
+        await services.close()
+
+
+async def _report(client, agency: str) -> None:
+    ack = await client.jetstream().publish(f"ps.{agency}.intake.incident", b"{}", timeout=5)
+    assert ack.stream == INTAKE.name
+
+
+def _leaf_joined(hub: ConfiguredServer) -> bool:
+    """The hub's monitoring endpoint counts the site's leaf-node link."""
+    leafz = httpx.get(f"http://127.0.0.1:{hub.monitor_port}/leafz", timeout=2, trust_env=False)
+    return leafz.json()["leafnodes"] >= 1
+
+
 def _check(config: Path, **env: str) -> subprocess.CompletedProcess:
     """`nats-server -t`: parse and check a configuration without starting a server."""
     return subprocess.run(
@@ -155,30 +241,21 @@ def test_nats_server_accepts_the_generated_accounts(generated):
     assert done.returncode == 0, done.stderr
 
 
-def test_nats_server_accepts_the_cluster_node_configuration():
-    """The committed file, as each compose node reads it: its name from the environment."""
-    done = _check(NATS_DIR / "nats-server.conf", NATS_SERVER_NAME="nats-1")
+def test_nats_server_accepts_the_cluster_node_configuration(tmp_path, generated):
+    """The committed file, as each compose node reads it: its name from the environment,
+    the generated accounts beside it."""
+    config = tmp_path / "nats-server.conf"
+    shutil.copy(NATS_DIR / "nats-server.conf", config)
+    done = _check(config, NATS_SERVER_NAME="nats-1")
     assert done.returncode == 0, done.stderr
-    missing = _check(NATS_DIR / "nats-server.conf")
+    missing = _check(config)
     assert missing.returncode != 0
     assert "NATS_SERVER_NAME" in missing.stderr
 
 
-def test_nats_server_accepts_the_cluster_with_accounts_and_a_leaf_listener(tmp_path, generated):
-    """The steps docs/deployment.md gives to turn client authentication on."""
-    config = tmp_path / "nats-server.conf"
-    shutil.copy(NATS_DIR / "nats-server.conf", config)
-    with config.open("a") as out:
-        out.write("\ninclude auth/accounts.conf\nleafnodes { listen: 0.0.0.0:7422 }\n")
-    done = _check(config, NATS_SERVER_NAME="nats-1")
-    assert done.returncode == 0, done.stderr
-
-
 def test_nats_server_accepts_the_agency_leaf_node_example(tmp_path, generated):
-    user, password = _credentials(generated, A)
-    example = (NATS_DIR / "leafnode-agency.conf.example").read_text()
     config = tmp_path / "leaf.conf"
-    config.write_text(example.replace("<agency-id>", user).replace("<password>", password))
+    config.write_text(leaf_example(generated, A, "peerline.example.org:7422"))
     done = _check(config)
     assert done.returncode == 0, done.stderr
 

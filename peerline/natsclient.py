@@ -1,0 +1,34 @@
+"""How the command's tools (`events tail`, `dlq`) connect to a region's NATS.
+
+The user comes from `NATS_USER` and `NATS_PASSWORD`, the names of a credentials file of
+`peerline nats-config` (and of the nats CLI), so an operator runs
+`set -a; . deploy/nats/auth/credentials/peerline.env; set +a` once and every tool works.
+A URL with `user:password@` works as well; messages show it without them.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import urlsplit, urlunsplit
+
+import nats
+from nats.aio.client import Client
+
+
+async def connect(nats_url: str, **options) -> Client:
+    if os.environ.get("NATS_USER"):
+        options.setdefault("user", os.environ["NATS_USER"])
+        options.setdefault("password", os.environ.get("NATS_PASSWORD", ""))
+    return await nats.connect(nats_url, **options)
+
+
+def shown(nats_url: str) -> str:
+    """The URL(s) for a message: any `user:password@` left out."""
+    return ",".join(_without_user(url.strip()) for url in nats_url.split(","))
+
+
+def _without_user(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))

@@ -1,0 +1,75 @@
+"""The NATS users of `peerline nats-config`, as tests make and read them."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from peerline.cli import app
+from peerline.natsd import greeting_name, nats_server_binary
+
+NATS_DIR = Path(__file__).resolve().parents[2] / "deploy" / "nats"
+
+
+def nats_config(agencies: Path, out: Path, *options: str) -> None:
+    argv = ["nats-config", str(agencies), "--out", str(out), *options]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code == 0, result.output
+
+
+def credentials(out: Path, identity: str) -> tuple[str, str]:
+    """(user, password) from a credentials file: `<identity>.env`, or
+    `<identity>.previous.env` (identity `A.previous`) during a rotation."""
+    path = out / "credentials" / f"{identity}.env"
+    values = dict(line.split("=", 1) for line in path.read_text().split())
+    return values["NATS_USER"], values["NATS_PASSWORD"]
+
+
+def leaf_example(out: Path, agency: str, region: str, port: int = 4222) -> str:
+    """deploy/nats/leafnode-agency.conf.example filled in for `agency`: joining the
+    region's leaf-node port at `region` (host:port), listening for the CAD on `port`."""
+    user, password = credentials(out, agency)
+    filled = (NATS_DIR / "leafnode-agency.conf.example").read_text()
+    for placeholder, value in (
+        ("<agency-id>", agency),
+        ("<user>", user),
+        ("<password>", password),
+        ("peerline.example.org:7422", region),
+        ("127.0.0.1:4222", f"127.0.0.1:{port}"),
+    ):
+        assert placeholder in filled, placeholder
+        filled = filled.replace(placeholder, value)
+    return filled
+
+
+class ConfiguredServer:
+    """A nats-server of this machine on a configuration; stopped by `stop`."""
+
+    def __init__(self, config: Path, name: str, port: int, **ports: int) -> None:
+        self.port = port
+        self.leaf_port, self.monitor_port = ports.get("leaf_port"), ports.get("monitor_port")
+        self.proc = subprocess.Popen(
+            [str(nats_server_binary()), "-c", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 15
+        while greeting_name("127.0.0.1", port) != name:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.proc.kill()
+                error = self.proc.stderr.read().decode()[-2000:]
+                pytest.fail(f"nats-server did not start: {error}")
+            time.sleep(0.05)
+
+    def reload(self) -> None:
+        """What `docker compose kill -s HUP` does: read the configuration again."""
+        self.proc.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
