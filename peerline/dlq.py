@@ -162,17 +162,19 @@ def table(letters: list[DeadLetter]) -> Table:
 async def _jetstream(nats_url: str) -> AsyncIterator[JetStreamContext]:
     """A JetStream context for one command; NATS failures become a `DlqError`."""
 
+    failures: list[str] = []
+
     async def quiet(exc: Exception) -> None:
-        """Connection errors surface as the timeout below, not as tracebacks."""
+        """Connection errors surface with the timeout below, not as tracebacks."""
+        failures.append(str(exc))
 
     try:
         nc = await asyncio.wait_for(
             natsclient.connect(nats_url, name="peerline dlq", error_cb=quiet), CONNECT_TIMEOUT
         )
     except TimeoutError:
-        raise DlqError(f"cannot reach NATS at {natsclient.shown(nats_url)}") from None
-    except nats.errors.Error as exc:  # refused credentials, say
-        raise DlqError(f"NATS at {natsclient.shown(nats_url)}: {exc}") from None
+        why = f" ({failures[-1]})" if failures else ""  # refused credentials, say
+        raise DlqError(f"cannot reach NATS at {natsclient.shown(nats_url)}{why}") from None
     try:
         yield nc.jetstream()
     except nats.errors.Error as exc:

@@ -100,8 +100,6 @@ async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, e
         )
     except TimeoutError:
         raise TailError(f"cannot reach NATS at {natsclient.shown(nats_url)}") from None
-    except nats.errors.Error as exc:  # refused credentials, say
-        raise TailError(f"NATS at {natsclient.shown(nats_url)}: {exc}") from None
     try:
         queue: asyncio.Queue[Msg] = asyncio.Queue()
         followed = await _follow(nc, subject, specs, queue, err)

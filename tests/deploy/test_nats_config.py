@@ -214,6 +214,38 @@ async def test_an_agency_site_reports_through_its_leaf_node_only_for_itself(
         await services.close()
 
 
+def test_operators_tools_connect_as_the_services_user(hub, generated):
+    """`peerline dlq` (and `events tail`, the same connection) as the services' user,
+    from the credentials file's variables or the URL; refused without, and the
+    password never printed."""
+    user, password = credentials(generated, "peerline")
+
+    async def provisioned() -> None:
+        nc = await nats.connect(f"nats://127.0.0.1:{hub.port}", user=user, password=password)
+        await provision(nc.jetstream())
+        await nc.close()
+
+    asyncio.run(provisioned())
+    runner = CliRunner(env={"PEERLINE_NATS_URL": None, "NATS_USER": None, "NATS_PASSWORD": None})
+    url = f"nats://127.0.0.1:{hub.port}"
+    refused = runner.invoke(app, ["dlq", "list", "--nats-url", url])
+    assert refused.exit_code == 1
+    assert "Authorization Violation" in refused.output
+    from_file = runner.invoke(
+        app, ["dlq", "list", "--nats-url", url], env={"NATS_USER": user, "NATS_PASSWORD": password}
+    )
+    assert from_file.exit_code == 0, from_file.output
+    in_url = runner.invoke(
+        app, ["dlq", "list", "--nats-url", f"nats://{user}:{password}@{url[7:]}"]
+    )
+    assert in_url.exit_code == 0, in_url.output
+    wrong = runner.invoke(
+        app, ["dlq", "list", "--nats-url", f"nats://{user}:x{password}@{url[7:]}"]
+    )
+    assert wrong.exit_code == 1
+    assert password not in wrong.output and url in wrong.output
+
+
 async def _report(client, agency: str) -> None:
     ack = await client.jetstream().publish(f"ps.{agency}.intake.incident", b"{}", timeout=5)
     assert ack.stream == INTAKE.name
