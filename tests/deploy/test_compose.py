@@ -59,6 +59,7 @@ AGENCY = "CA0190000"
 FAULTS_AGENCY = "CA0190100"  # its own agency, so the first test's events do not count
 TRACE_AGENCY = "CA0190200"
 NATS_AGENCY = "CA0190300"  # reports over NATS, directly and through its site's leaf node
+BACKUP_AGENCY = "CA0190400"
 AGENCIES = (AGENCY, FAULTS_AGENCY, TRACE_AGENCY, NATS_AGENCY)
 CANARY = "CANARY-7Q4Z"  # an officer's id that no span and no log line may hold
 
@@ -84,18 +85,27 @@ class Stack:
         self.project = f"peerline-test-{uuid.uuid4().hex[:8]}"
         self.env_file, self.auth_dir = env_file, auth_dir
 
+    @property
+    def command(self) -> list[str]:
+        """`docker compose` for this project."""
+        return [
+            *("docker", "compose", "-f", str(COMPOSE_FILE)),
+            *("-p", self.project, "--env-file", str(self.env_file)),
+        ]
+
     def compose(self, *args: str, timeout: float = 300) -> str:
-        argv = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project]
-        argv += ["--env-file", str(self.env_file), *args]
-        env = {**os.environ, "COMPOSE_BAKE": "false"}
+        return self.run([*self.command, *args], timeout=timeout)
+
+    def run(self, argv: list[str], timeout: float = 300) -> str:
+        """A command on the project; its output, or a failure with the stack's logs."""
+        env = {**os.environ, "COMPOSE_BAKE": "false", "COMPOSE": " ".join(self.command)}
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         if done.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} failed:\n{done.stderr}\n{self.logs()}")
+            raise AssertionError(f"{' '.join(argv)} failed:\n{done.stderr}\n{self.logs()}")
         return done.stdout
 
     def logs(self) -> str:
-        argv = ["docker", "compose", "-f", str(COMPOSE_FILE), "-p", self.project]
-        argv += ["--env-file", str(self.env_file), "logs", "--no-color", "--tail", "40"]
+        argv = [*self.command, "logs", "--no-color", "--tail", "40"]
         done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
         return done.stdout[-20_000:]
 
@@ -355,7 +365,9 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
             # The old user's connection is dropped, and its reconnections refused.
             await await_until(lambda: not agency.is_connected, timeout=10, what="a drop")
             with pytest.raises(nats.errors.Error, match="Authorization Violation"):
-                await nats.connect(old_url, allow_reconnect=False, max_reconnect_attempts=0)
+                await nats.connect(
+                    old_url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=15
+                )
             await report(rotated, 5)
             await rotated.close()
         finally:
@@ -494,6 +506,64 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--scale", "checkins=2")
     assert stack.healthy_replicas(node) == 1
     assert stack.healthy_replicas("checkins") == 2
+
+
+async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
+    """deploy/backup.sh: a report before the save is there after the restore, with its
+    events; one after it is gone from the databases and the streams alike; and the
+    region takes the next report as before."""
+    saved = tmp_path / "backup"
+
+    def headers(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issue_token(secret, agency=BACKUP_AGENCY, role=role)}"}
+
+    async def report(n: int) -> str:
+        """The incident's id, once its officer has a peer."""
+        body = {
+            "external_id": f"BK-{n}",
+            "category": "line_of_duty_death",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "involved": [{"personnel_id": f"K{n:03d}", "role": "primary"}],
+        }
+        subjects = f"ps.{BACKUP_AGENCY}.assignment.*"
+        async with (
+            EventLog(stack.nats_url(), subjects, EVENTS.name) as log,
+            httpx.AsyncClient(trust_env=False, timeout=10) as client,
+        ):
+            answer = await client.post(
+                f"http://{stack.address('incidents', 8081)}/v1/incidents",
+                json=body,
+                headers=headers("ingest"),
+            )
+            assert answer.status_code == 202, answer.text
+            await log.wait_for(PeerAssigned, count=1, timeout=60)
+        return answer.json()["incident_id"]
+
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        roster = f"http://{stack.address('roster', 8082)}"
+        await _enrol(client, roster, headers("coordinator"), BACKUP_AGENCY, "S-B0")
+    before = await report(1)
+    stack.run([str(ROOT / "deploy" / "backup.sh"), "save", str(saved)])
+    after = await report(2)
+    stack.run([str(ROOT / "deploy" / "backup.sh"), "restore", str(saved)])
+
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        incidents = f"http://{stack.address('incidents', 8081)}"  # ports change at a start
+        for incident, status in ((before, 200), (after, 404)):
+            read = await client.get(
+                f"{incidents}/v1/incidents/{incident}", headers=headers("coordinator")
+            )
+            assert read.status_code == status, read.text
+    nc = await nats.connect(stack.nats_url())
+    try:
+        info = await nc.jetstream().stream_info(
+            EVENTS.name, subjects_filter=f"ps.{BACKUP_AGENCY}.>"
+        )
+        assert info.state.subjects[f"ps.{BACKUP_AGENCY}.incident.reported"] == 1
+        assert info.state.subjects[f"ps.{BACKUP_AGENCY}.assignment.made"] == 1
+    finally:
+        await nc.close()
+    await report(3)
 
 
 async def _enrol(
