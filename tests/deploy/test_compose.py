@@ -248,9 +248,6 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
     roster = f"http://{stack.address('roster', 8082)}"
     nats_url = stack.nats_url()
 
-    def token(role: str) -> str:
-        return issue_token(secret, agency=AGENCY, role=role)
-
     # Streams live on all three nodes.
     nc = await nats.connect(nats_url)
     try:
@@ -260,16 +257,9 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
     finally:
         await nc.close()
 
-    coordinator = {"Authorization": f"Bearer {token('coordinator')}"}
-    ingest = {"Authorization": f"Bearer {token('ingest')}"}
-
-    def report(external_id: str, officer: str) -> dict:
-        return {
-            "external_id": external_id,
-            "category": "officer_involved_shooting",
-            "occurred_at": "2026-11-25T22:14:00-06:00",
-            "involved": [{"personnel_id": officer, "role": "primary"}],
-        }
+    coordinator, ingest = _as(secret, AGENCY, "coordinator"), _as(secret, AGENCY, "ingest")
+    # Days ago: the first offer is due at once.
+    days_ago = datetime(2026, 11, 25, 22, 14, tzinfo=UTC)
 
     async with (
         EventLog(nats_url, f"ps.{AGENCY}.>", EVENTS.name) as log,
@@ -277,7 +267,7 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
     ):
         await _enrol(client, roster, coordinator, AGENCY, "S-9")
         answer = await client.post(
-            f"{incidents}/v1/incidents", json=report("CMP-1", "B5678"), headers=ingest
+            f"{incidents}/v1/incidents", json=_report("CMP-1", "B5678", days_ago), headers=ingest
         )
         assert answer.status_code == 202, answer.text
         await log.wait_for(IncidentReported, timeout=60)
@@ -295,7 +285,7 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
         httpx.AsyncClient(trust_env=False, timeout=10) as client,
     ):
         answer = await client.post(
-            f"{incidents}/v1/incidents", json=report("CMP-2", "B9012"), headers=ingest
+            f"{incidents}/v1/incidents", json=_report("CMP-2", "B9012", days_ago), headers=ingest
         )
         assert answer.status_code == 202, answer.text
         made = await assignments.wait_for(PeerAssigned, count=2, timeout=60)
@@ -315,19 +305,12 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
     and the new user both report after the reload, and after the retirement the old
     user is disconnected and refused while the new one still reports."""
     roster = f"http://{stack.address('roster', 8082)}"
-    coordinator = {
-        "Authorization": f"Bearer {issue_token(secret, agency=NATS_AGENCY, role='coordinator')}"
-    }
+    coordinator = _as(secret, NATS_AGENCY, "coordinator")
     agencies = stack.auth_dir.parent / "agencies.yaml"
     inbox = f"_INBOX_{NATS_AGENCY}"
 
     async def report(client: nats.NATS, n: int) -> None:
-        body = {
-            "external_id": f"NATS-{n}",
-            "category": "officer_involved_shooting",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "involved": [{"personnel_id": f"N{n:03d}", "role": "primary"}],
-        }
+        body = _report(f"NATS-{n}", f"N{n:03d}")
         subject = f"ps.{NATS_AGENCY}.intake.incident"
         ack = await client.jetstream().publish(subject, json.dumps(body).encode(), timeout=10)
         assert ack.stream == "PEERLINE_INTAKE"
@@ -398,16 +381,10 @@ async def test_one_trace_follows_a_report_across_containers_without_personal_dat
     roster = f"http://{stack.address('roster', 8082)}"
 
     def headers(role: str) -> dict[str, str]:
-        token = issue_token(secret, agency=TRACE_AGENCY, role=role)
-        return {"Authorization": f"Bearer {token}"}
+        return _as(secret, TRACE_AGENCY, role)
 
     trace_id = secrets.token_bytes(16)
-    report = {
-        "external_id": "TRC-1",
-        "category": "officer_involved_shooting",
-        "occurred_at": datetime.now(UTC).isoformat(),
-        "involved": [{"personnel_id": CANARY, "role": "primary"}],
-    }
+    report = _report("TRC-1", CANARY)
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
         await _enrol(client, roster, headers("coordinator"), TRACE_AGENCY, "S-T1")
         traceparent = f"00-{trace_id.hex()}-{secrets.token_hex(8)}-01"
@@ -448,8 +425,7 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     nats_url = stack.nats_url()  # nats-1 is never killed: the test's window
 
     def headers(role: str) -> dict[str, str]:
-        token = issue_token(secret, agency=FAULTS_AGENCY, role=role)
-        return {"Authorization": f"Bearer {token}"}
+        return _as(secret, FAULTS_AGENCY, role)
 
     leader = await _stream_leader(nats_url, EVENTS.name)
     node = leader if leader != "nats-1" else "nats-2"
@@ -463,15 +439,10 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
             if i == 12:
                 stack.kill("checkins", 1)
             officer = f"F{i:03d}"
-            report = {
-                "external_id": f"FLT-{i}",
-                "category": "line_of_duty_death",
-                # Now: the first offer lies ahead, so no timer fires during the test.
-                "occurred_at": datetime.now(UTC).isoformat(),
-                "involved": [{"personnel_id": officer, "role": "primary"}],
-            }
             answer = await client.post(
-                f"{incidents}/v1/incidents", json=report, headers=headers("ingest")
+                f"{incidents}/v1/incidents",
+                json=_report(f"FLT-{i}", officer),
+                headers=headers("ingest"),
             )
             if answer.status_code == 202:
                 accepted.append(officer)
@@ -515,16 +486,11 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
     saved = tmp_path / "backup"
 
     def headers(role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(secret, agency=BACKUP_AGENCY, role=role)}"}
+        return _as(secret, BACKUP_AGENCY, role)
 
     async def report(n: int) -> str:
         """The incident's id, once its officer has a peer."""
-        body = {
-            "external_id": f"BK-{n}",
-            "category": "line_of_duty_death",
-            "occurred_at": datetime.now(UTC).isoformat(),
-            "involved": [{"personnel_id": f"K{n:03d}", "role": "primary"}],
-        }
+        body = _report(f"BK-{n}", f"K{n:03d}")
         subjects = f"ps.{BACKUP_AGENCY}.assignment.*"
         async with (
             EventLog(stack.nats_url(), subjects, EVENTS.name) as log,
@@ -564,6 +530,22 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
     finally:
         await nc.close()
     await report(3)
+
+
+def _as(secret: str, agency: str, role: str) -> dict[str, str]:
+    """Headers of a request made with a token of `role` at `agency`."""
+    return {"Authorization": f"Bearer {issue_token(secret, agency=agency, role=role)}"}
+
+
+def _report(external_id: str, officer: str, occurred_at: datetime | None = None) -> dict:
+    """A CAD's report of one officer at a line-of-duty death, by default just now: the
+    first offer then lies a day ahead, so no timer fires during a test."""
+    return {
+        "external_id": external_id,
+        "category": "line_of_duty_death",
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
+        "involved": [{"personnel_id": officer, "role": "primary"}],
+    }
 
 
 async def _enrol(
