@@ -173,7 +173,7 @@ async def _jetstream(nats_url: str) -> AsyncIterator[JetStreamContext]:
             natsclient.connect(nats_url, name="peerline dlq", error_cb=quiet), CONNECT_TIMEOUT
         )
     except TimeoutError:
-        why = f" ({failures[-1]})" if failures else ""  # refused credentials, say
+        why = f" ({failures[0]})" if failures else ""  # refused credentials, say
         raise DlqError(f"cannot reach NATS at {natsclient.shown(nats_url)}{why}") from None
     try:
         yield nc.jetstream()

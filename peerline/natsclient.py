@@ -1,24 +1,30 @@
 """How the command's tools (`events tail`, `dlq`) connect to a region's NATS.
 
-The user comes from `NATS_USER` and `NATS_PASSWORD`, the names of a credentials file of
-`peerline nats-config` (and of the nats CLI), so an operator runs
-`set -a; . deploy/nats/auth/credentials/peerline.env; set +a` once and every tool works.
-A URL with `user:password@` works as well; messages show it without them.
+As the services do (`shared.settings`): the user from `NATS_USER` and `NATS_PASSWORD`,
+the names of a credentials file of `peerline nats-config` (and of the nats CLI), so an
+operator runs `set -a; . deploy/nats/auth/credentials/peerline.env; set +a` once and
+every tool works; TLS trusting `PEERLINE_NATS_CA_FILE` where the servers ask for TLS. A
+URL with `user:password@` works as well; messages show it without them.
 """
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit, urlunsplit
 
 import nats
 from nats.aio.client import Client
 
+from shared.settings import Settings
+
 
 async def connect(nats_url: str, **options) -> Client:
-    if os.environ.get("NATS_USER"):
-        options.setdefault("user", os.environ["NATS_USER"])
-        options.setdefault("password", os.environ.get("NATS_PASSWORD", ""))
+    settings = Settings()
+    if settings.nats_user:
+        options.setdefault("user", settings.nats_user)
+        options.setdefault("password", settings.nats_password or "")
+    tls = settings.nats_tls()
+    if tls is not None:
+        options.setdefault("tls", tls)
     return await nats.connect(nats_url, **options)
 
 

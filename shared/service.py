@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from fastapi import FastAPI
-from faststream.nats import NatsBroker, NatsUserPassword
+from faststream.nats import NatsBroker, NatsSecurity, NatsUserPassword
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
@@ -54,6 +54,15 @@ def event_key(event: Event) -> str:
     return str(event.event_id)
 
 
+def _nats_security(settings: Settings) -> NatsSecurity | None:
+    """A NATS user of `peerline nats-config` where the servers ask for one, and TLS
+    trusting the region's CA where it is configured."""
+    tls = settings.nats_tls()
+    if settings.nats_user:
+        return NatsUserPassword(settings.nats_user, settings.nats_password or "", ssl_context=tls)
+    return NatsSecurity(ssl_context=tls) if tls else None
+
+
 class Worker(Protocol):
     def start(self) -> None: ...
 
@@ -87,12 +96,7 @@ class ServiceRuntime:
             # for the first connection.
             [url.strip() for url in settings.nats_url.split(",")],
             name=f"peerline-{self.name}",
-            # A NATS user of `peerline nats-config`, where the servers ask for one.
-            security=(
-                NatsUserPassword(settings.nats_user, settings.nats_password or "")
-                if settings.nats_user
-                else None
-            ),
+            security=_nats_security(settings),
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),
             log_level=logging.DEBUG,

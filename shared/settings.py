@@ -7,9 +7,10 @@ container need to set no more than the URLs that differ.
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PORTS = {
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("PEERLINE_NATS_PASSWORD", "NATS_PASSWORD"),
         repr=False,
+    )
+    nats_ca_file: Path | None = Field(
+        default=None,
+        description="The CA that signed the NATS servers' certificates (a region's own); "
+        "used when a server asks for TLS. Unset: the system's CAs.",
     )
     database_url: str | None = Field(
         default=None,
@@ -200,6 +206,19 @@ class Settings(BaseSettings):
 
     def resolved_port(self) -> int:
         return self.port if self.port is not None else DEFAULT_PORTS[self.service]
+
+    @field_validator("nats_ca_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        """Compose passes an empty value for "no CA" (`${NATS_CA_FILE:-}`)."""
+        return value or None
+
+    def nats_tls(self) -> ssl.SSLContext | None:
+        """The TLS context toward NATS when a CA is configured. Clients upgrade only when
+        the server asks, so the same setting serves a server without TLS."""
+        if self.nats_ca_file is None:
+            return None
+        return ssl.create_default_context(cafile=self.nats_ca_file)
 
     def signing_secret(self) -> str:
         """The HS256 secret: from the environment, else the one `peerline up` wrote."""

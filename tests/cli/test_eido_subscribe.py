@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import ipaddress
 import json
 import ssl
 import uuid
@@ -21,9 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from typer.testing import CliRunner
 from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
@@ -37,6 +33,7 @@ from shared.streams import EVENTS
 from shared.tokens import Role
 from tests.conftest import JWT_SECRET, bearer, token
 from tests.support.bus import EventLog
+from tests.support.certs import alternative_names, new_ca, new_leaf, server_auth, write
 
 EIDOS = Path(__file__).parents[1] / "incidents" / "eido"
 SHOOTING = "urn:emergency:uid:incidentid:7f3a9c21e4b:psap.springfield.example"
@@ -53,96 +50,17 @@ class Pki:
     client_key: Path
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
-def _issue(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
-    *extensions: x509.ExtensionType,
-) -> x509.Certificate:
-    """A certificate for `key`, signed by `issuer` (self-signed when None)."""
-    now = dt.datetime.now(dt.UTC)
-    issuer_name = issuer[0].subject if issuer else _name(subject)
-    signer = issuer[1] if issuer else key
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), False
-        )
-    )
-    for extension in extensions:
-        builder = builder.add_extension(extension, critical=False)
-    return builder.sign(signer, hashes.SHA256())
-
-
-def _usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
 @pytest.fixture
 def pki(tmp_path) -> Pki:
     """A CA, the notifier's certificate for 127.0.0.1 and a client certificate."""
-
-    def write(name: str, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
-        (tmp_path / f"{name}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        (tmp_path / f"{name}.key").write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        )
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _issue(
-        "Test PSAP CA",
-        ca_key,
-        None,
-        x509.BasicConstraints(ca=True, path_length=None),
-        _usage(ca=True),
+    ca = new_ca("Test PSAP CA")
+    server = new_leaf("notifier", ca, alternative_names(["127.0.0.1"]), server_auth())
+    client = new_leaf(
+        "peerline-subscriber", ca, x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH])
     )
-    ca_pair = (ca, ca_key)
-    leaf = (x509.BasicConstraints(ca=False, path_length=None), _usage(ca=False))
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server = _issue(
-        "notifier",
-        server_key,
-        ca_pair,
-        *leaf,
-        x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-    )
-    client_key = ec.generate_private_key(ec.SECP256R1())
-    client = _issue(
-        "peerline-subscriber",
-        client_key,
-        ca_pair,
-        *leaf,
-        x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
-    )
-    write("ca", ca, ca_key)
-    write("server", server, server_key)
-    write("client", client, client_key)
+    write(tmp_path / "ca.pem", ca[0])
+    write(tmp_path / "server.pem", server[0], tmp_path / "server.key", server[1])
+    write(tmp_path / "client.pem", client[0], tmp_path / "client.key", client[1])
     return Pki(
         tmp_path / "ca.pem",
         tmp_path / "server.pem",

@@ -47,6 +47,7 @@ from shared.streams import CHECKINS, DLQ, EVENTS, StreamSpec
 from shared.tokens import issue_token
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
+from tests.support.certs import trusting, write_certificates
 from tests.support.natsauth import ConfiguredServer, credentials, leaf_example, nats_config
 from tests.support.requires import unavailable
 from tests.support.waiting import await_until
@@ -81,9 +82,9 @@ def _docker_answers() -> str | None:
 class Stack:
     """One compose project of its own name, so it never touches another stack."""
 
-    def __init__(self, env_file: Path, auth_dir: Path) -> None:
+    def __init__(self, env_file: Path, auth_dir: Path, ca_file: Path) -> None:
         self.project = f"peerline-test-{uuid.uuid4().hex[:8]}"
-        self.env_file, self.auth_dir = env_file, auth_dir
+        self.env_file, self.auth_dir, self.ca_file = env_file, auth_dir, ca_file
 
     @property
     def command(self) -> list[str]:
@@ -118,6 +119,14 @@ class Stack:
         """nats-1's published client port, as a user of `peerline nats-config`."""
         user, password = credentials(self.auth_dir, identity)
         return f"nats://{user}:{password}@{self.address('nats-1', 4222)}"
+
+    async def connect(self, identity: str = "peerline", **options) -> nats.NATS:
+        """A client on nats-1 as `identity`, over TLS, trusting the region's CA."""
+        return await nats.connect(self.nats_url(identity), tls=trusting(self.ca_file), **options)
+
+    def events(self, subject: str, stream: str) -> EventLog:
+        """An EventLog as the services' user, over TLS."""
+        return EventLog(self.nats_url(), subject, stream, tls=trusting(self.ca_file))
 
     def reload_nats(self) -> None:
         """What an operator does after `peerline nats-config`: every node reads its
@@ -212,6 +221,9 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
     agencies = deploy / "agencies.yaml"
     agencies.write_text(yaml.safe_dump({"agencies": [{"id": a} for a in AGENCIES]}))
     nats_config(agencies, auth_dir)
+    # TLS as a region runs it: the nodes' certificate names them and the host's loopback.
+    certs = deploy / "certs"
+    ca_file = write_certificates(certs, ["nats-1", "nats-2", "nats-3", "localhost", "127.0.0.1"])
     settings = {
         **images,
         "POSTGRES_PASSWORD": secrets.token_urlsafe(16),
@@ -231,11 +243,14 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "NATS_PUBLISH": "127.0.0.1:",
         "NATS_LEAF_PUBLISH": "127.0.0.1:",
         "NATS_AUTH_DIR": str(auth_dir),
+        "NATS_TLS_CONF": str(ROOT / "deploy" / "nats" / "tls.conf"),
+        "NATS_CERTS_DIR": str(certs),
+        "NATS_CA_FILE": "/etc/nats/certs/ca.pem",
         # Every service exports its spans to the test's receiver.
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{spans.port}",
     }
     env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    stack = Stack(env_file, auth_dir)
+    stack = Stack(env_file, auth_dir, ca_file)
     try:
         stack.compose("up", "-d", "--wait", "--wait-timeout", "240")
         yield stack
@@ -246,10 +261,8 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
 async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(stack, secret):
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
-    nats_url = stack.nats_url()
-
     # Streams live on all three nodes.
-    nc = await nats.connect(nats_url)
+    nc = await stack.connect()
     try:
         info = await nc.jetstream().stream_info(EVENTS.name)
         assert info.config.num_replicas == 3
@@ -262,7 +275,7 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
     days_ago = datetime(2026, 11, 25, 22, 14, tzinfo=UTC)
 
     async with (
-        EventLog(nats_url, f"ps.{AGENCY}.>", EVENTS.name) as log,
+        stack.events(f"ps.{AGENCY}.>", EVENTS.name) as log,
         httpx.AsyncClient(trust_env=False, timeout=10) as client,
     ):
         await _enrol(client, roster, coordinator, AGENCY, "S-9")
@@ -276,12 +289,12 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
 
     # Two check-in replicas share the service's durable consumers: scaling adds none,
     # and the next report's offer is made once, not once per replica.
-    durables = await _consumers(nats_url)
+    durables = await _consumers(stack)
     stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--scale", "checkins=2")
     assert stack.healthy_replicas("checkins") == 2
     async with (
-        EventLog(nats_url, f"ps.{AGENCY}.assignment.*", EVENTS.name) as assignments,
-        EventLog(nats_url, f"ps.{AGENCY}.checkin.*", CHECKINS.name) as checkins,
+        stack.events(f"ps.{AGENCY}.assignment.*", EVENTS.name) as assignments,
+        stack.events(f"ps.{AGENCY}.checkin.*", CHECKINS.name) as checkins,
         httpx.AsyncClient(trust_env=False, timeout=10) as client,
     ):
         answer = await client.post(
@@ -293,7 +306,7 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
         await checkins.wait_for(CheckInDue, count=2, timeout=60)  # B5678's, then B9012's
         due = [e for e in checkins.of_type(CheckInDue) if e.assignment_id == second.assignment_id]
     assert len(due) == 1
-    assert await _consumers(nats_url) == durables
+    assert await _consumers(stack) == durables
 
 
 async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_password(
@@ -317,16 +330,15 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
 
     site_port = free_port()
     config = tmp_path / "site.conf"
-    config.write_text(
-        leaf_example(stack.auth_dir, NATS_AGENCY, stack.address("nats-1", 7422), site_port)
-    )
+    region = stack.address("nats-1", 7422)
+    config.write_text(leaf_example(stack.auth_dir, NATS_AGENCY, region, stack.ca_file, site_port))
     async with (
-        EventLog(stack.nats_url(), f"ps.{NATS_AGENCY}.>", EVENTS.name) as log,
+        stack.events(f"ps.{NATS_AGENCY}.>", EVENTS.name) as log,
         httpx.AsyncClient(trust_env=False, timeout=10) as client,
     ):
         for n in range(2):  # each takes three open assignments
             await _enrol(client, roster, coordinator, NATS_AGENCY, f"S-N{n}")
-        agency = await nats.connect(stack.nats_url(NATS_AGENCY), inbox_prefix=inbox)
+        agency = await stack.connect(NATS_AGENCY, inbox_prefix=inbox)
         site = ConfiguredServer(config, f"{NATS_AGENCY}-leaf", site_port)
         try:
             await report(agency, 1)
@@ -339,7 +351,7 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
             nats_config(agencies, stack.auth_dir, "--rotate", NATS_AGENCY)
             stack.reload_nats()
             await asyncio.sleep(1)
-            rotated = await nats.connect(stack.nats_url(NATS_AGENCY), inbox_prefix=inbox)
+            rotated = await stack.connect(NATS_AGENCY, inbox_prefix=inbox)
             await report(agency, 3)
             await report(rotated, 4)
 
@@ -349,7 +361,11 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
             await await_until(lambda: not agency.is_connected, timeout=10, what="a drop")
             with pytest.raises(nats.errors.Error, match="Authorization Violation"):
                 await nats.connect(
-                    old_url, allow_reconnect=False, max_reconnect_attempts=0, connect_timeout=15
+                    old_url,
+                    tls=trusting(stack.ca_file),
+                    allow_reconnect=False,
+                    max_reconnect_attempts=0,
+                    connect_timeout=15,
                 )
             await report(rotated, 5)
             await rotated.close()
@@ -422,12 +438,11 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "--scale", "checkins=2")
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
-    nats_url = stack.nats_url()  # nats-1 is never killed: the test's window
 
     def headers(role: str) -> dict[str, str]:
         return _as(secret, FAULTS_AGENCY, role)
 
-    leader = await _stream_leader(nats_url, EVENTS.name)
+    leader = await _stream_leader(stack, EVENTS.name)  # nats-1 stays: the test's window
     node = leader if leader != "nats-1" else "nats-2"
     accepted: list[str] = []
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
@@ -452,9 +467,9 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     # down (opening a log waits out the elections that follow the node's loss).
     agency = f"ps.{FAULTS_AGENCY}"
     async with contextlib.AsyncExitStack() as logs:
-        assignments = await _open_log(logs, nats_url, f"{agency}.assignment.*", EVENTS)
-        scheduled = await _open_log(logs, nats_url, f"{agency}.checkin.scheduled", CHECKINS)
-        notified = await _open_log(logs, nats_url, f"{agency}.notification.*", EVENTS)
+        assignments = await _open_log(logs, stack, f"{agency}.assignment.*", EVENTS)
+        scheduled = await _open_log(logs, stack, f"{agency}.checkin.scheduled", CHECKINS)
+        notified = await _open_log(logs, stack, f"{agency}.notification.*", EVENTS)
         # ack_wait (30 s) brings back what the killed replica had fetched but not settled.
         await assignments.wait_for(PeerAssigned, count=len(accepted), timeout=90)
         await scheduled.wait_for(CheckInScheduled, count=len(accepted), timeout=90)
@@ -470,7 +485,7 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     assert {e.sequence for e in offers} == {1}
     assert len({e.checkin_id for e in offers}) == len(accepted)
     assert sorted(e.cause_event_id for e in sent) == sorted(e.event_id for e in made)
-    assert await _stream_messages(nats_url, DLQ.name) == 0
+    assert await _stream_messages(stack, DLQ.name) == 0
 
     # The killed node and replica come back: the node's /healthz answers once it has
     # caught up with the cluster's JetStream state.
@@ -493,7 +508,7 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
         body = _report(f"BK-{n}", f"K{n:03d}")
         subjects = f"ps.{BACKUP_AGENCY}.assignment.*"
         async with (
-            EventLog(stack.nats_url(), subjects, EVENTS.name) as log,
+            stack.events(subjects, EVENTS.name) as log,
             httpx.AsyncClient(trust_env=False, timeout=10) as client,
         ):
             answer = await client.post(
@@ -520,7 +535,7 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
                 f"{incidents}/v1/incidents/{incident}", headers=headers("coordinator")
             )
             assert read.status_code == status, read.text
-    nc = await nats.connect(stack.nats_url())
+    nc = await stack.connect()
     try:
         info = await nc.jetstream().stream_info(
             EVENTS.name, subjects_filter=f"ps.{BACKUP_AGENCY}.>"
@@ -568,8 +583,8 @@ async def _enrol(
         assert trained.status_code in (200, 201), trained.text
 
 
-async def _stream_leader(nats_url: str, stream: str) -> str:
-    nc = await nats.connect(nats_url)
+async def _stream_leader(stack: Stack, stream: str) -> str:
+    nc = await stack.connect()
     try:
         return (await nc.jetstream().stream_info(stream)).cluster.leader
     finally:
@@ -577,30 +592,30 @@ async def _stream_leader(nats_url: str, stream: str) -> str:
 
 
 async def _open_log(
-    logs: contextlib.AsyncExitStack, nats_url: str, subject: str, stream: StreamSpec
+    logs: contextlib.AsyncExitStack, stack: Stack, subject: str, stream: StreamSpec
 ) -> EventLog:
     """An EventLog, once JetStream can make its consumer: the API times out while the
     cluster elects new leaders after a node's loss."""
     deadline = asyncio.get_running_loop().time() + 30
     while True:
         try:
-            return await logs.enter_async_context(EventLog(nats_url, subject, stream.name))
+            return await logs.enter_async_context(stack.events(subject, stream.name))
         except nats.errors.TimeoutError:
             assert asyncio.get_running_loop().time() < deadline, f"no consumer on {stream.name}"
             await asyncio.sleep(0.5)
 
 
-async def _stream_messages(nats_url: str, stream: str) -> int:
-    nc = await nats.connect(nats_url)
+async def _stream_messages(stack: Stack, stream: str) -> int:
+    nc = await stack.connect()
     try:
         return (await nc.jetstream().stream_info(stream)).state.messages
     finally:
         await nc.close()
 
 
-async def _consumers(nats_url: str) -> set[tuple[str, str]]:
+async def _consumers(stack: Stack) -> set[tuple[str, str]]:
     """The durable consumers on Peerline's streams, as (stream, name)."""
-    nc = await nats.connect(nats_url)
+    nc = await stack.connect()
     try:
         js = nc.jetstream()
         found = set()

@@ -22,12 +22,14 @@ from typer.testing import CliRunner
 from peerline.cli import app
 from peerline.natsd import free_port, nats_server_binary
 from shared.streams import INTAKE, provision
+from tests.support.certs import trusting, write_certificates
 from tests.support.natsauth import (
     NATS_DIR,
     ConfiguredServer,
     credentials,
     leaf_example,
     nats_config,
+    tls_conf,
 )
 from tests.support.waiting import await_until
 
@@ -46,26 +48,28 @@ def generated(tmp_path) -> Path:
 @pytest.fixture
 def hub(tmp_path, generated) -> Iterator[ConfiguredServer]:
     """The region's server as the committed node configuration has it (JetStream, the
-    generated accounts, a leaf-node listener), standing alone on free ports."""
+    generated accounts, TLS on the client and leaf-node ports), standing alone on free
+    ports."""
     port, leaf_port, monitor_port = free_port(), free_port(), free_port()
+    ca_file = write_certificates(tmp_path / "certs", ["localhost", "127.0.0.1"])
+    (tmp_path / "tls.conf").write_text(tls_conf(tmp_path / "certs", f"127.0.0.1:{leaf_port}"))
     config = tmp_path / "hub.conf"
     config.write_text(
         f"server_name: hub\nlisten: 127.0.0.1:{port}\nhttp: 127.0.0.1:{monitor_port}\n"
         f"jetstream {{ store_dir: {json.dumps(str(tmp_path / 'js'))} }}\n"
-        f"leafnodes {{ listen: 127.0.0.1:{leaf_port} }}\n"
         f"include {json.dumps(str(generated.relative_to(tmp_path) / 'accounts.conf'))}\n"
+        "include tls.conf\n"
     )
-    server = ConfiguredServer(config, "hub", port, leaf_port=leaf_port, monitor_port=monitor_port)
+    server = ConfiguredServer(
+        config, "hub", port, leaf_port=leaf_port, monitor_port=monitor_port, ca_file=ca_file
+    )
     yield server
     server.stop()
 
 
-@pytest.fixture
-def server(hub) -> int:
-    return hub.port
-
-
-async def _connect(port: int, out: Path, identity: str, errors: list[str] | None = None):
+async def _connect(
+    hub: ConfiguredServer, out: Path, identity: str, errors: list[str] | None = None
+):
     """A client with `identity`'s credentials (a file's name: `A`, `A.previous`)."""
     name, password = credentials(out, identity)
 
@@ -74,7 +78,8 @@ async def _connect(port: int, out: Path, identity: str, errors: list[str] | None
             errors.append(str(exc))
 
     return await nats.connect(
-        f"nats://127.0.0.1:{port}",
+        f"nats://127.0.0.1:{hub.port}",
+        tls=trusting(hub.ca_file),
         user=name,
         password=password,
         inbox_prefix=f"_INBOX_{identity.split('.')[0]}",
@@ -102,12 +107,12 @@ def test_a_bad_agency_list_is_refused(tmp_path):
     assert result.exit_code == 2
 
 
-async def test_an_agency_reports_only_for_itself(server, generated):
-    services = await _connect(server, generated, "peerline")
+async def test_an_agency_reports_only_for_itself(hub, generated):
+    services = await _connect(hub, generated, "peerline")
     try:
         await provision(services.jetstream())
         errors: list[str] = []
-        agency = await _connect(server, generated, A, errors)
+        agency = await _connect(hub, generated, A, errors)
         try:
             js = agency.jetstream()
             ack = await js.publish(f"ps.{A}.intake.incident", b"{}", timeout=5)
@@ -141,9 +146,9 @@ async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
     """Rotate: old and new users both valid after a reload, and the agency's open
     connection keeps reporting. Retire: the next reload disconnects and refuses the old
     user only, and the new one keeps reporting."""
-    services = await _connect(hub.port, generated, "peerline")
+    services = await _connect(hub, generated, "peerline")
     old_user, old_password = credentials(generated, A)
-    old = await _connect(hub.port, generated, A)
+    old = await _connect(hub, generated, A)
     try:
         await provision(services.jetstream())
         nats_config(generated.parent / "agencies.yaml", generated, "--rotate", A)
@@ -151,7 +156,7 @@ async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
         assert credentials(generated, A)[0] == f"{A}.2"
         hub.reload()
         await asyncio.sleep(0.5)
-        new = await _connect(hub.port, generated, A)
+        new = await _connect(hub, generated, A)
         for client in (old, new):
             await _report(client, A)
 
@@ -162,6 +167,7 @@ async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
         with pytest.raises(nats.errors.Error, match="Authorization Violation"):
             await nats.connect(
                 f"nats://127.0.0.1:{hub.port}",
+                tls=trusting(hub.ca_file),
                 user=old_user,
                 password=old_password,
                 allow_reconnect=False,
@@ -188,13 +194,14 @@ def test_rotation_is_refused_out_of_order(tmp_path, generated):
 async def test_an_agency_site_reports_through_its_leaf_node_only_for_itself(
     tmp_path, hub, generated
 ):
-    """The leaf-node example, filled in, joined to the region's server: a CAD on the
+    """The leaf-node example, filled in, joined to the region's server over TLS: a CAD on the
     site's server (no credentials of its own) reports for the agency and gets
     JetStream's acknowledgement back; another agency's intake stays out of reach."""
-    services = await _connect(hub.port, generated, "peerline")
+    services = await _connect(hub, generated, "peerline")
     leaf_port = free_port()
     config = tmp_path / "leaf.conf"
-    config.write_text(leaf_example(generated, A, f"127.0.0.1:{hub.leaf_port}", leaf_port))
+    region = f"127.0.0.1:{hub.leaf_port}"
+    config.write_text(leaf_example(generated, A, region, hub.ca_file, leaf_port))
     leaf = ConfiguredServer(config, f"{A}-leaf", leaf_port)
     try:
         await provision(services.jetstream())
@@ -216,18 +223,33 @@ async def test_an_agency_site_reports_through_its_leaf_node_only_for_itself(
 
 def test_operators_tools_connect_as_the_services_user(hub, generated):
     """`peerline dlq` (and `events tail`, the same connection) as the services' user,
-    from the credentials file's variables or the URL; refused without, and the
-    password never printed."""
+    from the credentials file's variables or the URL, trusting the region's CA; refused
+    without either, and the password never printed."""
     user, password = credentials(generated, "peerline")
 
     async def provisioned() -> None:
-        nc = await nats.connect(f"nats://127.0.0.1:{hub.port}", user=user, password=password)
+        nc = await nats.connect(
+            f"nats://127.0.0.1:{hub.port}",
+            user=user,
+            password=password,
+            tls=trusting(hub.ca_file),
+        )
         await provision(nc.jetstream())
         await nc.close()
 
     asyncio.run(provisioned())
-    runner = CliRunner(env={"PEERLINE_NATS_URL": None, "NATS_USER": None, "NATS_PASSWORD": None})
+    ca = {"PEERLINE_NATS_CA_FILE": str(hub.ca_file)}
+    runner = CliRunner(
+        env={"PEERLINE_NATS_URL": None, "NATS_USER": None, "NATS_PASSWORD": None, **ca}
+    )
     url = f"nats://127.0.0.1:{hub.port}"
+    untrusted = runner.invoke(
+        app,
+        ["dlq", "list", "--nats-url", f"nats://{user}:{password}@{url[7:]}"],
+        env={"PEERLINE_NATS_CA_FILE": None},
+    )
+    assert untrusted.exit_code == 1
+    assert "certificate verify failed" in untrusted.output
     refused = runner.invoke(app, ["dlq", "list", "--nats-url", url])
     assert refused.exit_code == 1
     assert "Authorization Violation" in refused.output
@@ -273,11 +295,17 @@ def test_nats_server_accepts_the_generated_accounts(generated):
     assert done.returncode == 0, done.stderr
 
 
-def test_nats_server_accepts_the_cluster_node_configuration(tmp_path, generated):
+@pytest.mark.parametrize("tls", ["tls-off.conf", "tls.conf"])
+def test_nats_server_accepts_the_cluster_node_configuration(tmp_path, generated, tls):
     """The committed file, as each compose node reads it: its name from the environment,
-    the generated accounts beside it."""
+    the generated accounts and either TLS file beside it."""
     config = tmp_path / "nats-server.conf"
     shutil.copy(NATS_DIR / "nats-server.conf", config)
+    if tls == "tls.conf":
+        write_certificates(tmp_path / "certs", ["nats-1", "nats-2", "nats-3"])
+        (tmp_path / "tls.conf").write_text(tls_conf(tmp_path / "certs", "0.0.0.0:7422"))
+    else:
+        shutil.copy(NATS_DIR / tls, tmp_path / "tls.conf")
     done = _check(config, NATS_SERVER_NAME="nats-1")
     assert done.returncode == 0, done.stderr
     missing = _check(config)
@@ -286,8 +314,9 @@ def test_nats_server_accepts_the_cluster_node_configuration(tmp_path, generated)
 
 
 def test_nats_server_accepts_the_agency_leaf_node_example(tmp_path, generated):
+    ca_file = write_certificates(tmp_path / "certs", ["peerline.example.org"])
     config = tmp_path / "leaf.conf"
-    config.write_text(leaf_example(generated, A, "peerline.example.org:7422"))
+    config.write_text(leaf_example(generated, A, "peerline.example.org:7422", ca_file))
     done = _check(config)
     assert done.returncode == 0, done.stderr
 

@@ -16,8 +16,9 @@ from shared.events import Event
 class EventLog:
     """Collects decoded events on `subject` (all streams that store it) from now on."""
 
-    def __init__(self, nats_url: str, subject: str, stream: str) -> None:
+    def __init__(self, nats_url: str, subject: str, stream: str, **connect_options) -> None:
         self.nats_url = nats_url
+        self.connect_options = connect_options  # TLS, say
         self.subject = subject
         self.stream = stream
         self.events: list[Event] = []
@@ -25,7 +26,7 @@ class EventLog:
         self._nc = None
 
     async def __aenter__(self) -> EventLog:
-        self._nc = await nats.connect(self.nats_url)
+        self._nc = await nats.connect(self.nats_url, **self.connect_options)
         js = self._nc.jetstream()
 
         async def on_msg(msg) -> None:

@@ -30,9 +30,10 @@ def credentials(out: Path, identity: str) -> tuple[str, str]:
     return values["NATS_USER"], values["NATS_PASSWORD"]
 
 
-def leaf_example(out: Path, agency: str, region: str, port: int = 4222) -> str:
+def leaf_example(out: Path, agency: str, region: str, ca_file: Path, port: int = 4222) -> str:
     """deploy/nats/leafnode-agency.conf.example filled in for `agency`: joining the
-    region's leaf-node port at `region` (host:port), listening for the CAD on `port`."""
+    region's leaf-node port at `region` (host:port) trusting `ca_file`, listening for the
+    CAD on `port`."""
     user, password = credentials(out, agency)
     filled = (NATS_DIR / "leafnode-agency.conf.example").read_text()
     for placeholder, value in (
@@ -40,6 +41,7 @@ def leaf_example(out: Path, agency: str, region: str, port: int = 4222) -> str:
         ("<user>", user),
         ("<password>", password),
         ("peerline.example.org:7422", region),
+        ("<region-ca.pem>", str(ca_file)),
         ("127.0.0.1:4222", f"127.0.0.1:{port}"),
     ):
         assert placeholder in filled, placeholder
@@ -50,9 +52,18 @@ def leaf_example(out: Path, agency: str, region: str, port: int = 4222) -> str:
 class ConfiguredServer:
     """A nats-server of this machine on a configuration; stopped by `stop`."""
 
-    def __init__(self, config: Path, name: str, port: int, **ports: int) -> None:
-        self.port = port
-        self.leaf_port, self.monitor_port = ports.get("leaf_port"), ports.get("monitor_port")
+    def __init__(
+        self,
+        config: Path,
+        name: str,
+        port: int,
+        *,
+        leaf_port: int | None = None,
+        monitor_port: int | None = None,
+        ca_file: Path | None = None,
+    ) -> None:
+        self.port, self.leaf_port, self.monitor_port = port, leaf_port, monitor_port
+        self.ca_file = ca_file  # the CA of its certificate, when it speaks TLS
         self.proc = subprocess.Popen(
             [str(nats_server_binary()), "-c", str(config)],
             stdout=subprocess.DEVNULL,
@@ -73,3 +84,11 @@ class ConfiguredServer:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
+
+
+def tls_conf(certs: Path, leaf_listen: str) -> str:
+    """deploy/nats/tls.conf for a server outside a container: the certificates in
+    `certs`, the leaf-node port at `leaf_listen` (host:port)."""
+    committed = (NATS_DIR / "tls.conf").read_text()
+    assert "/etc/nats/certs" in committed and "0.0.0.0:7422" in committed
+    return committed.replace("/etc/nats/certs", str(certs)).replace("0.0.0.0:7422", leaf_listen)
