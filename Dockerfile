@@ -8,7 +8,8 @@
 # (deploy/build-local-images.sh). Left empty, pip fetches what it needs.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# 1. Wheels of the project with every service's extra, and of its dependencies.
+# 1. Wheels of the project with every service's extra and the operators' tools (`ops`:
+#    `docker compose exec <service> peerline ...`), and of their dependencies.
 FROM ${PYTHON_IMAGE} AS wheels
 ARG WHEELS=deploy/wheels
 ARG PIP_OPTIONS=
@@ -20,14 +21,14 @@ COPY services ./services
 COPY peerline ./peerline
 RUN python3 -m venv /tmp/pip \
  && /tmp/pip/bin/pip wheel --quiet --disable-pip-version-check ${PIP_OPTIONS} \
-      --find-links /wheels --wheel-dir /wheels ".[incidents,roster,checkins,notify,metrics]"
+      --find-links /wheels --wheel-dir /wheels ".[incidents,roster,checkins,notify,metrics,ops]"
 
 # 2. A virtual environment with those wheels, nothing fetched.
 FROM ${PYTHON_IMAGE} AS venv
 COPY --from=wheels /wheels /wheels
 RUN python3 -m venv /opt/peerline \
  && /opt/peerline/bin/pip install --quiet --disable-pip-version-check --no-index \
-      --find-links /wheels "peerline[incidents,roster,checkins,notify,metrics]"
+      --find-links /wheels "peerline[incidents,roster,checkins,notify,metrics,ops]"
 
 # 3. The runtime: the venv only (no wheels, no compilers), run by an unprivileged user.
 FROM ${PYTHON_IMAGE}

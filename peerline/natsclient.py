@@ -18,14 +18,14 @@ from shared.settings import Settings
 
 
 async def connect(nats_url: str, **options) -> Client:
-    settings = Settings()
+    settings = Settings(nats_url=nats_url)
     if settings.nats_user:
         options.setdefault("user", settings.nats_user)
         options.setdefault("password", settings.nats_password or "")
     tls = settings.nats_tls()
     if tls is not None:
         options.setdefault("tls", tls)
-    return await nats.connect(nats_url, **options)
+    return await nats.connect(settings.nats_servers(), **options)
 
 
 def shown(nats_url: str) -> str:

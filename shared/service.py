@@ -92,9 +92,7 @@ class ServiceRuntime:
         self.sessions = db.sessionmaker(self.engine)
         self.readers = db.sessionmaker(self.read_engine)
         self.broker = NatsBroker(
-            # Several servers (a cluster) as a comma-separated list: any of them will do
-            # for the first connection.
-            [url.strip() for url in settings.nats_url.split(",")],
+            settings.nats_servers(),
             name=f"peerline-{self.name}",
             security=_nats_security(settings),
             # Our logging (redacting tracebacks); a line per message only at DEBUG.

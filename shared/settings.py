@@ -207,6 +207,11 @@ class Settings(BaseSettings):
     def resolved_port(self) -> int:
         return self.port if self.port is not None else DEFAULT_PORTS[self.service]
 
+    def nats_servers(self) -> list[str]:
+        """`nats_url` as a list: several servers (a cluster) are separated by commas, and
+        any of them will do for the first connection."""
+        return [url.strip() for url in self.nats_url.split(",")]
+
     @field_validator("nats_ca_file", mode="before")
     @classmethod
     def _unset_when_empty(cls, value: object) -> object:

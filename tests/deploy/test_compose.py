@@ -486,6 +486,10 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     assert len({e.checkin_id for e in offers}) == len(accepted)
     assert sorted(e.cause_event_id for e in sent) == sorted(e.event_id for e in made)
     assert await _stream_messages(stack, DLQ.name) == 0
+    # The operators' command in a service's container says so too, connected as the
+    # services are (their user, the region's CA, every node's URL).
+    listed = stack.compose("exec", "-T", "incidents", "peerline", "dlq", "list")
+    assert listed.strip() == "no dead letters"
 
     # The killed node and replica come back: the node's /healthz answers once it has
     # caught up with the cluster's JetStream state.
