@@ -24,9 +24,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m compose
 	$(PYTEST) -m "not compose"
 
-# Everything but the end-to-end and fault tests, for a quick loop while editing.
+# Everything but the end-to-end, fault and compose tests, for a quick loop while editing.
 test-fast: $(STAMP)
-	$(PYTEST) -m "not e2e and not faults"
+	$(PYTEST) -m "not e2e and not faults and not compose"
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake.py
