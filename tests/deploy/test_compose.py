@@ -30,6 +30,7 @@ import httpx
 import nats
 import pytest
 import yaml
+from nats.js.api import StreamInfo
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -262,13 +263,9 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
     # Streams live on all three nodes.
-    nc = await stack.connect()
-    try:
-        info = await nc.jetstream().stream_info(EVENTS.name)
-        assert info.config.num_replicas == 3
-        assert len(info.cluster.replicas or []) == 2
-    finally:
-        await nc.close()
+    info = await _stream_info(stack, EVENTS.name)
+    assert info.config.num_replicas == 3
+    assert len(info.cluster.replicas or []) == 2
 
     coordinator, ingest = _as(secret, AGENCY, "coordinator"), _as(secret, AGENCY, "ingest")
     # Days ago: the first offer is due at once.
@@ -442,7 +439,8 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     def headers(role: str) -> dict[str, str]:
         return _as(secret, FAULTS_AGENCY, role)
 
-    leader = await _stream_leader(stack, EVENTS.name)  # nats-1 stays: the test's window
+    # nats-1 stays up: the test's window on the cluster.
+    leader = (await _stream_info(stack, EVENTS.name)).cluster.leader
     node = leader if leader != "nats-1" else "nats-2"
     accepted: list[str] = []
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
@@ -485,7 +483,7 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     assert {e.sequence for e in offers} == {1}
     assert len({e.checkin_id for e in offers}) == len(accepted)
     assert sorted(e.cause_event_id for e in sent) == sorted(e.event_id for e in made)
-    assert await _stream_messages(stack, DLQ.name) == 0
+    assert (await _stream_info(stack, DLQ.name)).state.messages == 0
     # The operators' command in a service's container says so too, connected as the
     # services are (their user, the region's CA, every node's URL).
     listed = stack.compose("exec", "-T", "incidents", "peerline", "dlq", "list")
@@ -539,15 +537,9 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
                 f"{incidents}/v1/incidents/{incident}", headers=headers("coordinator")
             )
             assert read.status_code == status, read.text
-    nc = await stack.connect()
-    try:
-        info = await nc.jetstream().stream_info(
-            EVENTS.name, subjects_filter=f"ps.{BACKUP_AGENCY}.>"
-        )
-        assert info.state.subjects[f"ps.{BACKUP_AGENCY}.incident.reported"] == 1
-        assert info.state.subjects[f"ps.{BACKUP_AGENCY}.assignment.made"] == 1
-    finally:
-        await nc.close()
+    info = await _stream_info(stack, EVENTS.name, subjects_filter=f"ps.{BACKUP_AGENCY}.>")
+    assert info.state.subjects[f"ps.{BACKUP_AGENCY}.incident.reported"] == 1
+    assert info.state.subjects[f"ps.{BACKUP_AGENCY}.assignment.made"] == 1
     await report(3)
 
 
@@ -587,10 +579,10 @@ async def _enrol(
         assert trained.status_code in (200, 201), trained.text
 
 
-async def _stream_leader(stack: Stack, stream: str) -> str:
+async def _stream_info(stack: Stack, stream: str, **options) -> StreamInfo:
     nc = await stack.connect()
     try:
-        return (await nc.jetstream().stream_info(stream)).cluster.leader
+        return await nc.jetstream().stream_info(stream, **options)
     finally:
         await nc.close()
 
@@ -607,14 +599,6 @@ async def _open_log(
         except nats.errors.TimeoutError:
             assert asyncio.get_running_loop().time() < deadline, f"no consumer on {stream.name}"
             await asyncio.sleep(0.5)
-
-
-async def _stream_messages(stack: Stack, stream: str) -> int:
-    nc = await stack.connect()
-    try:
-        return (await nc.jetstream().stream_info(stream)).state.messages
-    finally:
-        await nc.close()
 
 
 async def _consumers(stack: Stack) -> set[tuple[str, str]]:
