@@ -25,6 +25,7 @@ from shared.events import (
 from shared.streams import CHECKINS, EVENTS
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
+from tests.support.clock import hours_ago
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -85,7 +86,7 @@ async def test_a_cad_report_reaches_subscribers_through_the_whole_stack(stack):
     body = {
         "external_id": "E2E-1",
         "source_type": "SHOOT",
-        "occurred_at": "2026-11-25T22:14:00-06:00",
+        "occurred_at": hours_ago(2),
         "involved": [{"personnel_id": "B1234", "role": "primary", "name": "Alex Doe"}],
         "narrative": "must not travel",
     }
@@ -138,7 +139,7 @@ def test_events_tail_shows_a_reported_incident(stack):
     body = {
         "external_id": "E2E-2",
         "category": "mass_casualty",
-        "occurred_at": "2026-11-25T22:14:00Z",
+        "occurred_at": hours_ago(2),
         "involved": [{"personnel_id": "C9", "role": "witness"}],
     }
 
@@ -192,7 +193,8 @@ async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_o
     report = {
         "external_id": "E2E-2",
         "category": "officer_involved_shooting",
-        "occurred_at": "2026-11-25T22:14:00-06:00",
+        # Reported late: the first offer (+24 h) is due at once, the +7 d follow-up is not.
+        "occurred_at": hours_ago(30),
         "involved": [{"personnel_id": "B5678", "role": "primary"}],
     }
     async with EventLog(info["nats_url"], f"ps.{AGENCY}.assignment.*", EVENTS.name) as log:
