@@ -1,5 +1,5 @@
-# One image for every Peerline service; each container picks its service by command
-# (`python -m services.<name>`, see deploy/compose.yaml).
+# One image for every Peerline service, the web portal too; each container picks its
+# service by command (`python -m services.<name>`, see deploy/compose.yaml).
 #
 # PYTHON_IMAGE: any Debian-based Python 3.11 image with venv; the official one by default.
 # WHEELS: a directory in the build context with wheels built beforehand. With
@@ -21,14 +21,14 @@ COPY services ./services
 COPY peerline ./peerline
 RUN python3 -m venv /tmp/pip \
  && /tmp/pip/bin/pip wheel --quiet --disable-pip-version-check ${PIP_OPTIONS} \
-      --find-links /wheels --wheel-dir /wheels ".[incidents,roster,checkins,notify,metrics,ops]"
+      --find-links /wheels --wheel-dir /wheels ".[incidents,roster,checkins,notify,metrics,portal,ops]"
 
 # 2. A virtual environment with those wheels, nothing fetched.
 FROM ${PYTHON_IMAGE} AS venv
 COPY --from=wheels /wheels /wheels
 RUN python3 -m venv /opt/peerline \
  && /opt/peerline/bin/pip install --quiet --disable-pip-version-check --no-index \
-      --find-links /wheels "peerline[incidents,roster,checkins,notify,metrics,ops]"
+      --find-links /wheels "peerline[incidents,roster,checkins,notify,metrics,portal,ops]"
 
 # 3. The runtime: the venv only (no wheels, no compilers), run by an unprivileged user.
 FROM ${PYTHON_IMAGE}

@@ -2,17 +2,27 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUM := $(shell cksum pyproject.toml | cut -d' ' -f1)
+# What running needs (every service and the command), and, for tests, the test tools too.
+RUN_STAMP := $(VENV)/.installed-run-$(SUM)
+STAMP := $(VENV)/.installed-dev-$(SUM)
 
-.PHONY: run test test-fast bench schema lint images clean
+.PHONY: run test test-unit test-fast bench schema lint images clean
 
-$(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	@rm -f $(VENV)/.installed-* && touch $@
 
-run: $(STAMP)
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "Installing Peerline and what it runs on (the first time takes a minute or two)..."
+	$(BIN)/python -m pip install --progress-bar on -e '.[all]'
+	@rm -f $(VENV)/.installed-run-* && touch $@
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@ $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/peerline up
 
 # Two workers, each taking whole files: most tests wait on servers and timers, so two
@@ -23,6 +33,10 @@ PYTEST = $(BIN)/python -m pytest -n 2 --dist loadfile
 test: $(STAMP)
 	$(BIN)/python -m pytest -m compose
 	$(PYTEST) -m "not compose"
+
+# The rules alone: no server, no database, no network (under 30 seconds).
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -m unit -q
 
 # Everything but the end-to-end, fault and compose tests, for a quick loop while editing.
 test-fast: $(STAMP)
@@ -35,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/timers.py
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/portal.py
 
 # A Docker engine, Compose v2 and the images deploy/compose.yaml needs, built locally
 # (deploy/build-local-images.sh; needs root the first time, skips what exists).

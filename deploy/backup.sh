@@ -10,7 +10,9 @@
 # or a consumer past messages whose effects the saved database lacks. So both are
 # saved (and restored) while the services and the NATS nodes are stopped: a pause of
 # about half a minute, during which dispatch systems' reports wait in their retries.
-# PostgreSQL stays up throughout.
+# PostgreSQL stays up throughout. The portal, stopped too, has only its sessions in its
+# database: a restore brings back those of the saved moment, each ending after its idle
+# time (30 minutes by default) as usual.
 #
 # COMPOSE names the compose command (default: docker compose -f <this dir>/compose.yaml),
 # e.g. COMPOSE="docker compose -f deploy/compose.yaml -p peerline --env-file deploy/.env".
@@ -20,7 +22,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 read -ra compose <<<"${COMPOSE:-docker compose -f $here/compose.yaml}"
-databases=(incidents roster checkins notify metrics)
+databases=(incidents roster checkins notify metrics portal)
 nodes=(nats-1 nats-2 nats-3)
 stopped=("${databases[@]}" "${nodes[@]}")  # the services are named as their databases
 

@@ -18,7 +18,7 @@ NATS_IMAGE="${NATS_IMAGE:-local/nats:latest}"
 POSTGRES_IMAGE="${POSTGRES_IMAGE:-local/postgres:15}"
 PEERLINE_IMAGE="${PEERLINE_IMAGE:-local/peerline:latest}"
 WHEELS=deploy/wheels
-EXTRAS=incidents,roster,checkins,notify,metrics,ops   # as in the Dockerfile
+EXTRAS=incidents,roster,checkins,notify,metrics,portal,ops   # as in the Dockerfile
 
 step() { printf '== %s\n' "$*" >&2; }
 

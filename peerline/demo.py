@@ -1,7 +1,9 @@
 """`peerline demo`: a sample region in a running `peerline up`, so a newcomer sees the flow.
 
 Three agencies, each with trained peer supporters (availability, languages, some with
-quiet hours), officers in units under chains of supervisors, resources with crisis
+quiet hours), officers in units under chains of supervisors (each with their own name,
+phone, e-mail and preferred way to be reached, sealed by the roster and shown only to
+the supporter assigned to them), resources with crisis
 lines and a coordinator; three region-wide resources; then four critical incidents
 reported as each agency's CAD would report them. One agency's check-in policy is
 compressed to minutes, so its offers fall due, close and follow up while the newcomer
@@ -37,6 +39,7 @@ from shared.vocab import Category, TrainingArea
 
 Writer = Callable[[str], None]
 
+PEOPLE_FILE = "demo-people.json"  # read by the portal's local sign-in
 CALL_TTL = timedelta(minutes=10)  # the demo's own calls: a run takes seconds
 TRY_TTL = timedelta(hours=1)  # the tokens printed for the newcomer
 TIMEOUT = 30.0
@@ -145,6 +148,12 @@ LAST_NAMES = (
 OTHER_LANGUAGES = ("es", "es", "es", "vi", "tl", "zh", "ko")
 BACKGROUNDS = ("military", "dispatch", "tactical", "investigations", "family_of_officer")
 SPECIALTIES = [category.value for category in Category if category is not Category.OTHER_CRITICAL]
+# How officers would rather be reached by their supporter, as often as officers choose them.
+WAYS = ("text", "text", "call", "call", "email", "in_person")
+# Officers' own (fictional, 555-01xx) numbers: 60 per area code, the agency's own first,
+# then its neighbours', since people keep the number they had when they joined.
+OFFICER_NUMBERS = range(120, 180)
+AREA_CODES = ("209", "559", "530", "916", "707", "661")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 # Weekly windows in the roster CSV's form; blank: no stated limits, reachable any time.
 SHIFTS = {
@@ -263,16 +272,60 @@ def roster(agency: Agency) -> Roster:
     return Roster(officers, supporters)
 
 
+class Reach(NamedTuple):
+    """An officer's own name and how the supporter assigned to them reaches them."""
+
+    name: str
+    phone: str
+    email: str
+    preferred: str
+
+
+def officer_details(agency: Agency, region: Roster) -> dict[str, Reach]:
+    """Every officer's name and contact details, by personnel_id: a supporter's are the
+    ones on their supporter record (they are one person); the others are made up from a
+    generator seeded apart from the roster's, so the roster stays what it was."""
+    rng = random.Random(f"{agency.agency_id}/officers")
+    supporters = {
+        s.officer.personnel_id: (number, s) for number, s in enumerate(region.supporters, start=1)
+    }
+    taken = {(s.first, s.last) for s in region.supporters}
+    free = [
+        (first, last)
+        for firsts in FIRST_NAMES.values()
+        for first in firsts
+        for last in LAST_NAMES
+        if (first, last) not in taken
+    ]
+    names = iter(rng.sample(free, len(region.officers) - len(supporters)))
+    codes = (agency.area_code, *(code for code in AREA_CODES if code != agency.area_code))
+    details = {}
+    for index, officer in enumerate(region.officers):
+        preferred = rng.choice(WAYS)
+        if officer.personnel_id in supporters:
+            number, s = supporters[officer.personnel_id]
+            first, last, phone = s.first, s.last, _phone(agency, number)
+        else:
+            first, last = next(names)
+            code = codes[index // len(OFFICER_NUMBERS)]
+            phone = f"+1 {code} 555 {OFFICER_NUMBERS[index % len(OFFICER_NUMBERS)]:04d}"
+        email = f"{first}.{last}@{agency.domain}".lower()
+        details[officer.personnel_id] = Reach(f"{first} {last}", phone, email, preferred)
+    return details
+
+
 def roster_csv(agency: Agency, region: Roster) -> bytes:
     """The agency's roster as `POST /v1/imports` takes it: a row per supporter (with
-    their training) and per officer."""
+    their training) and per officer (with their own contact details)."""
     training = [f"training_{area}" for area in TrainingArea]
     columns = [
         *("kind", "supporter_id", "personnel_id", "display_name", "email", "phone"),
         *("rank", "unit", "gender", "languages", "background", "specialties"),
         *("certified_until", "max_open_assignments", "accepts_cross_agency", "timezone"),
         *("weekly", "quiet_start", "quiet_end", *training, "supervisor_id"),
+        *("officer_name", "officer_phone", "officer_email", "officer_preferred"),
     ]
+    details = officer_details(agency, region)
     out = io.StringIO()
     writer = csv.DictWriter(out, columns)
     writer.writeheader()
@@ -304,6 +357,7 @@ def roster_csv(agency: Agency, region: Roster) -> bytes:
             }
         )
     for o in region.officers:
+        reach = details[o.personnel_id]
         writer.writerow(
             {
                 "kind": "officer",
@@ -312,6 +366,10 @@ def roster_csv(agency: Agency, region: Roster) -> bytes:
                 "unit": o.unit,
                 "background": "; ".join(o.background),
                 "supervisor_id": o.supervisor_id or "",
+                "officer_name": reach.name,
+                "officer_phone": reach.phone,
+                "officer_email": reach.email,
+                "officer_preferred": reach.preferred,
             }
         )
     return out.getvalue().encode()
@@ -570,8 +628,87 @@ def run(info: dict, secret: str, data_dir: Path, out: Writer) -> None:
         out(f"  {incident.agency.agency_id}  {incident.external_id:<13} {incident.what}: {status}")
 
     out("")
-    for line in _next_steps(stack, _first_assignment(stack, reported), data_dir):
+    assignment = _first_assignment(stack, reported)
+    for line in _next_steps(stack, assignment, data_dir):
         out(line)
+    chosen = people(region, assignment)
+    write_people(data_dir, chosen)
+    if "portal" in stack.info.get("services", {}):
+        out(f"\nOpen {stack.url('portal')} and sign in as one of:")
+        for person in chosen:
+            out(f"  {person['label']}")
+
+
+def people(region: dict[str, Roster], assignment: dict | None) -> list[dict]:
+    """The demo's people to sign in to the portal as, on a local stack: a coordinator of
+    each agency, the supporter of the first assignment (or the first supporter), an
+    officer, a chief and the regional coordinator."""
+    agency = DEMO_AGENCY
+    roster_of = region[agency.agency_id]
+    by_id = {s.supporter_id: s for r in region.values() for s in r.supporters}
+    pso = by_id.get(assignment["supporter_id"]) if assignment else None
+    pso = pso or roster_of.supporters[0]
+    pso_agency = next(a for a in AGENCIES if pso in region[a.agency_id].supporters)
+    officer = roster_of.crew("Patrol South", 3)[-1]
+    reach = officer_details(agency, roster_of)[officer.personnel_id]
+    chosen = [
+        _person(
+            f"{a.place} coordinator ({a.coordinator})",
+            a,
+            Role.COORDINATOR,
+            coordinator_id(a),
+            a.coordinator,
+        )
+        for a in AGENCIES
+    ]
+    chosen += [
+        _person(
+            f"PSO {pso.first} {pso.last} (supporter)",
+            pso_agency,
+            Role.SUPPORTER,
+            pso.supporter_id,
+            f"{pso.first} {pso.last}",
+        ),
+        _person(
+            f"Officer {reach.name} ({agency.place}, officer)",
+            agency,
+            Role.OFFICER,
+            officer.personnel_id,
+            reach.name,
+        ),
+        _person(
+            f"{agency.place} chief (leadership)",
+            agency,
+            Role.LEADERSHIP,
+            f"{agency.prefix}-CHIEF",
+            f"{agency.place} chief",
+        ),
+        _person(
+            "Regional program lead (regional)",
+            agency,
+            Role.REGIONAL,
+            "regional-lead",
+            "Regional program lead",
+        ),
+    ]
+    return chosen
+
+
+def _person(label: str, agency: Agency, role: Role, subject: str, name: str) -> dict:
+    return {
+        "label": label,
+        "agency": agency.agency_id,
+        "role": role.value,
+        "subject": subject,
+        "name": name,
+    }
+
+
+def write_people(data_dir: Path, chosen: list[dict]) -> None:
+    """Where the portal's local sign-in finds them (readable by this user only)."""
+    path = data_dir / PEOPLE_FILE
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps(chosen, indent=2) + "\n")
 
 
 def _write_agency(
@@ -655,10 +792,14 @@ def _next_steps(stack: Stack, assignment: dict | None, data_dir: Path) -> list[s
             assignment["supporter_id"],
             ttl=TRY_TTL,
         )
+        officer_url = f"{roster_url}/v1/assignments/{assignment['assignment_id']}/officer"
         lines += [
             f"  Supporter {assignment['supporter_id']}, who has an assignment:",
             f"    export SUPPORTER_TOKEN={supporter_token}",
             f"    curl -s {checkins_url}/v1/assignments -H {_bearer('SUPPORTER_TOKEN')}",
+            "    # how to reach the officer they were assigned (only they may; audited):",
+            f"    curl -s {officer_url} -H {_bearer('SUPPORTER_TOKEN')}",
+            f"    curl -s {roster_url}/v1/me -H {_bearer('SUPPORTER_TOKEN')}",
         ]
     lines += [
         f"  Coordinator {coordinator_id(DEMO_AGENCY)} of {DEMO_AGENCY.agency_id}:",

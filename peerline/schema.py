@@ -33,7 +33,8 @@ COMPONENT_REF = "#/components/schemas/{model}"
 # Any valid agency: it only serves to find a subject's stream, the same for every agency.
 EXAMPLE_AGENCY = "CA0190000"
 
-# The HTTP services and where their app factory lives: a new service is one line.
+# The HTTP services and where their app factory lives: a new service is one line. The
+# portal serves pages to people, not an API, and has no OpenAPI document.
 HTTP_SERVICES: dict[str, str] = {
     "incidents": "services.incidents.app:create_app",
     "roster": "services.roster.app:create_app",

@@ -25,6 +25,8 @@ SERVICES: dict[str, str] = {
     "checkins": "services.checkins",
     "notify": "services.notify",
     "metrics": "services.metrics",
+    # Last: it calls the others, and its page says so if one is still starting.
+    "portal": "services.portal",
 }
 
 # Health checks go straight to 127.0.0.1, whatever HTTP proxy the environment names.

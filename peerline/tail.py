@@ -71,8 +71,17 @@ def format_message(msg: Msg) -> str:
     return line
 
 
-async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, err: Writer) -> None:
-    """Print events stored from now on until `count` have been printed (or forever)."""
+async def tail(
+    nats_url: str,
+    subject: str,
+    *,
+    count: int | None,
+    out: Writer,
+    err: Writer,
+    line: Callable[[Msg], str | None] = format_message,
+) -> None:
+    """Print events stored from now on until `count` have been printed (or forever),
+    each as `line` has it (a message it gives None for is not printed)."""
     specs = streams_for(subject)
     if not specs:
         raise TailError(f"no Peerline stream stores {subject}")
@@ -109,8 +118,10 @@ async def tail(nats_url: str, subject: str, *, count: int | None, out: Writer, e
         err(f"following {subject} on {where} ({', '.join(followed)}); Ctrl-C stops")
         printed = 0
         while count is None or printed < count:
-            out(format_message(await queue.get()))
-            printed += 1
+            text = line(await queue.get())
+            if text is not None:
+                out(text)
+                printed += 1
     finally:
         await nc.close()
 

@@ -24,9 +24,11 @@ from rich.console import Console
 from rich.table import Table
 
 from peerline import stackfile
-from peerline.natsd import NatsServer
+from peerline.headlines import headline_of
+from peerline.natsd import LOOPBACK, NatsServer
 from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
 from peerline.supervisor import Supervisor
+from peerline.tail import TailError, tail
 from shared.crypto import new_key
 from shared.settings import Settings
 from shared.streams import provision
@@ -92,6 +94,46 @@ def stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+class Headlines:
+    """One short line per notable event in this terminal (`peerline.headlines`), from a
+    tail of the bus on a thread of its own."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task | None = None
+        self._thread = threading.Thread(target=self._run, name="headlines", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        async def follow() -> None:
+            self._task = asyncio.current_task()
+            await tail(
+                self.stack.nats.url,
+                "ps.>",
+                count=None,
+                out=lambda text: self.stack.say(text, style="cyan"),
+                err=lambda _: None,
+                line=headline_of,
+            )
+
+        self._loop = asyncio.new_event_loop()
+        try:
+            self._loop.run_until_complete(follow())
+        except (asyncio.CancelledError, TailError, OSError, nats.errors.Error):
+            pass  # stopped, or the bus is gone: the stack goes on without headlines
+        finally:
+            self._loop.close()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._task is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._task.cancel)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+
 class Stack:
     def __init__(self, data_dir: Path, console: Console) -> None:
         self.data_dir = data_dir.resolve()
@@ -101,6 +143,7 @@ class Stack:
         self.services: dict[str, ServiceProcess] = {}
         self.supervisor = Supervisor(say=self.say)
         self.stop = threading.Event()
+        self.headlines = Headlines(self)
 
     def say(self, message: str, style: str = "yellow") -> None:
         stamp = datetime.now().strftime("%H:%M:%S")
@@ -124,6 +167,7 @@ class Stack:
                 if not self.wait_ready():
                     return 0 if self.stop.is_set() else 1
                 self.announce()
+                self.headlines.start()
                 while not self.stop.wait(0.2):
                     self.supervisor.tick()
                 return 0
@@ -142,27 +186,38 @@ class Stack:
         self.supervisor.watch("nats", self.nats)
         self.say(f"nats-server listening on {self.nats.url}", style="green")
         asyncio.run(provision_streams(self.nats.url))
+        ports = {name: choose_port(name) for name in SERVICES}
         for name, module in SERVICES.items():
             service = ServiceProcess(
                 name,
                 module,
-                port=choose_port(name),
+                port=ports[name],
                 data_dir=self.data_dir,
                 nats_url=self.nats.url,
                 secret=secret,
-                wiring=self.wiring(name),
+                wiring=self.wiring(name, ports),
             )
             self.services[name] = service.start()
             self.supervisor.watch(name, service)
 
-    def wiring(self, name: str) -> dict[str, str]:
-        """What a service must know of the others, started before it: notify looks
-        recipients up in the roster at the port it got, and delivers to its own log when
-        a recipient has no channel configured here (no SMTP relay, say)."""
+    def wiring(self, name: str, ports: dict[str, int]) -> dict[str, str]:
+        """What a service must know of the others: notify looks recipients up in the
+        roster, links to the portal, and delivers to its own log when a recipient has no
+        channel configured here (no SMTP relay, say); the portal calls every service and
+        offers the local sign-in, over plain HTTP on loopback."""
+        url = {other: f"http://{LOOPBACK}:{port}" for other, port in ports.items()}
         if name == "notify":
             return {
-                "PEERLINE_ROSTER_URL": self.services["roster"].url,
+                "PEERLINE_ROSTER_URL": url["roster"],
+                "PEERLINE_PORTAL_URL": url["portal"],
                 "PEERLINE_NOTIFY_CONSOLE": "true",
+            }
+        if name == "portal":
+            services = ("incidents", "roster", "checkins", "notify", "metrics")
+            return {
+                **{f"PEERLINE_{other.upper()}_URL": url[other] for other in services},
+                "PEERLINE_PORTAL_LOCAL_SIGNIN": "true",
+                "PEERLINE_PORTAL_SECURE_COOKIES": "false",
             }
         return {}
 
@@ -193,10 +248,18 @@ class Stack:
     def announce(self) -> None:
         urls = {name: service.url for name, service in self.services.items()}
         stackfile.write(self.data_dir, nats_url=self.nats.url, services=urls)
-        table = Table(title="Peerline is running", title_justify="left")
+        portal = urls["portal"]
+        self.console.print(
+            f"\nPeerline is running. Open {portal} and sign in.\n",
+            style="bold green",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        table = Table(title="Its parts", title_justify="left")
         table.add_column("part")
         table.add_column("address")
-        for name, url in urls.items():
+        for name, url in sorted(urls.items(), key=lambda item: item[0] != "portal"):
             table.add_row(name, url)
         table.add_row("NATS", self.nats.url)
         self.console.print(table)
@@ -214,6 +277,7 @@ class Stack:
         )
 
     def shutdown(self) -> None:
+        self.headlines.stop()
         for service in self.services.values():
             service.request_stop()
         deadline = time.monotonic() + STOP_TIMEOUT

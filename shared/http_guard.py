@@ -8,7 +8,8 @@ parsed, and in this order
 1. answers 401 (the document `shared.auth.current_principal` gives) to a request
    without an `Authorization: Bearer` header, unless its path is on the anonymous
    allow-list. It only checks that a token is there: the route's dependency verifies
-   it, once;
+   it, once. The portal, whose people sign in with a session cookie instead, turns
+   this step off (`bearer_required=False`);
 2. answers 413 to a `Content-Length` above `max_body_bytes`, or above the path's own
    limit in `body_limits` (a route that takes files);
 3. reads the body itself against a count and one deadline for the whole body: 413 as
@@ -44,8 +45,10 @@ class HttpGuard:
         max_body_bytes: int,
         body_timeout: float,
         body_limits: Mapping[str, int] | None = None,
+        bearer_required: bool = True,
     ) -> None:
         self.app = app
+        self.bearer_required = bearer_required
         self.anonymous_paths = frozenset(anonymous_paths)
         self.max_body_bytes = max_body_bytes
         self.body_limits = dict(body_limits or {})
@@ -58,7 +61,11 @@ class HttpGuard:
         headers = Headers(scope=scope)
         # The path the router matches; a path outside `root_path` is never anonymous.
         path = scope["path"].removeprefix(scope.get("root_path", ""))
-        if path not in self.anonymous_paths and not bearer_token(headers.get("authorization", "")):
+        if (
+            self.bearer_required
+            and path not in self.anonymous_paths
+            and not bearer_token(headers.get("authorization", ""))
+        ):
             await _refuse(scope, receive, send, 401, "Unauthorized", TOKEN_REQUIRED)
             return
         limit = self.body_limits.get(path, self.max_body_bytes)

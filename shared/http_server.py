@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -117,6 +118,15 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "ws": "none",  # no service speaks WebSocket; an upgrade never reaches the guard
         "access_log": False,  # paths can name people; requests are traced, scrubbed
     }
+
+
+def require(settings: Settings, key: Callable[[], str]) -> None:
+    """Stop at once, saying why, if `key` (a `Settings` method returning a secret the
+    service cannot work without) finds none: better than failing on the first request."""
+    try:
+        key()
+    except RuntimeError as exc:
+        raise SystemExit(f"{settings.service}: {exc}") from None
 
 
 def serve(settings: Settings, app_factory: str) -> None:

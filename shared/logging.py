@@ -65,5 +65,9 @@ def config(level: str = "INFO") -> dict:
             "uvicorn": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.error": {"level": level, "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": False},
+            # HTTP clients log every request's URL at INFO, and Peerline's URLs name
+            # people (`/v1/officers/<personnel_id>/preferences`, `/v1/recipients/<id>`).
+            "httpx": {"level": "WARNING", "handlers": [], "propagate": True},
+            "httpcore": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }

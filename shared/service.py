@@ -39,11 +39,11 @@ from shared.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
-# What every service serves without a token: probes, metrics and the API documentation
-# (FastAPI's default URLs). Anything else needs a bearer header before its body is read.
-ANONYMOUS_PATHS = frozenset(
-    {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-)
+# What every service serves without a token: probes, metrics and the API description.
+# Anything else needs a bearer header before its body is read. FastAPI's /docs and
+# /redoc pages are off: they load their scripts from a CDN (docs/contract/ has the
+# OpenAPI files, and any OpenAPI viewer opens them).
+ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/openapi.json"})
 
 
 T = TypeVar("T")
@@ -252,7 +252,14 @@ class ServiceRuntime:
         route that code expects to be guarded. `body_limits` gives exact paths that take
         larger bodies than `max_body_bytes` (say, a file) their own limit, likewise in
         code, so no setting raises the limit of every route."""
-        app = FastAPI(title=title, description=description, version=version, lifespan=self.lifespan)
+        app = FastAPI(
+            title=title,
+            description=description,
+            version=version,
+            lifespan=self.lifespan,
+            docs_url=None,
+            redoc_url=None,
+        )
         app.state.runtime = self
         app.state.token_verifier = TokenVerifier(self.settings)
         app.add_middleware(

@@ -96,6 +96,61 @@ class Settings(BaseSettings):
         description="The portal's base URL, for links in notifications.",
     )
 
+    incidents_url: str = Field(
+        default="http://127.0.0.1:8081", description="The incidents service's base URL."
+    )
+    checkins_url: str = Field(
+        default="http://127.0.0.1:8083", description="The check-ins service's base URL."
+    )
+    notify_url: str = Field(
+        default="http://127.0.0.1:8084", description="The notify service's base URL."
+    )
+    metrics_url: str = Field(
+        default="http://127.0.0.1:8085", description="The metrics service's base URL."
+    )
+
+    # The portal (`services.portal`, docs/portal.md).
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="The identity provider's issuer URL; its discovery document is read "
+        "from `<issuer>/.well-known/openid-configuration`. Unset: no OpenID Connect sign-in.",
+    )
+    oidc_client_id: str | None = Field(default=None, description="The portal's client id.")
+    oidc_client_secret: str | None = Field(
+        default=None, repr=False, description="The portal's client secret, if it has one."
+    )
+    oidc_scopes: str = Field(default="openid profile email", description="Scopes asked for.")
+    oidc_agency_claim: str = Field(
+        default="agency", description="The claim that holds the person's agency id."
+    )
+    oidc_role_claim: str = Field(
+        default="role", description="The claim that holds the person's Peerline role."
+    )
+    oidc_subject_claim: str = Field(
+        default="sub",
+        description="The claim that holds the person's Peerline id: a supporter's "
+        "supporter_id, an officer's personnel_id.",
+    )
+    oidc_name_claim: str = Field(default="name", description="The claim with a name to show.")
+    portal_local_signin: bool = Field(
+        default=False,
+        description="Offer the local sign-in (pick a person, no password): `peerline up` "
+        "sets it. Refused unless the portal listens on a loopback address.",
+    )
+    portal_session_idle_minutes: int = Field(
+        default=30, ge=1, le=720, description="Minutes of inactivity that end a session."
+    )
+    portal_secure_cookies: bool = Field(
+        default=True,
+        description="Mark the session cookie Secure (HTTPS only). `peerline up`, on plain "
+        "HTTP over loopback, turns it off.",
+    )
+    crisis_lines: str = Field(
+        default="",
+        description="Crisis lines every portal page offers beside 988, as "
+        "`Name=number;Name=number`.",
+    )
+
     # Notifications (`services.notify`, docs/notify.md).
     smtp_url: str | None = Field(
         default=None,

@@ -2,8 +2,9 @@
 
 Tokens are JWTs with the claims `sub`, `agency`, `role` and `exp`. One machine signs
 with an HS256 secret; a region verifies RS256/EdDSA tokens against its identity
-provider's JWKS. This module needs no web framework, so the `peerline` command can
-issue tokens quickly; `shared.auth` puts it to work in HTTP routes.
+provider's JWKS, and, where it also sets the secret, the short-lived HS256 tokens its
+portal signs for the people signed in there. This module needs no web framework, so
+the `peerline` command can issue tokens quickly; `shared.auth` puts it to work in HTTP routes.
 """
 
 from __future__ import annotations
@@ -100,6 +101,15 @@ class TokenVerifier:
         self._verified[token] = (principal, expires)
         return principal
 
+    def _own(self, token: str) -> bool:
+        """Whether `token` is one Peerline signed itself (the portal's, for the person
+        signed in there; decision 56): HS256 under the region's secret, accepted beside
+        the identity provider's tokens when a secret is configured. Each algorithm is
+        verified with its own key only, so neither can stand in for the other."""
+        if not self._settings.jwt_secret:
+            return False
+        return jwt.get_unverified_header(token).get("alg") == "HS256"
+
     def _verify(self, token: str) -> tuple[Principal, float]:
         options = {"require": ["sub", "agency", "role", "exp"]}
         common = {
@@ -107,7 +117,7 @@ class TokenVerifier:
             "issuer": self._settings.jwt_issuer,
             "options": options,
         }
-        if self._jwks is not None:
+        if self._jwks is not None and not self._own(token):
             key = self._jwks.get_signing_key_from_jwt(token).key
             claims = jwt.decode(token, key, algorithms=ALGORITHMS_PK, **common)
         else:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from shared.http_server import serve
+from shared.http_server import require, serve
 from shared.settings import Settings
 
 
 def main() -> None:
     settings = Settings(service="checkins")
     # No pseudonym key, no start: contacts must never go out with an unkeyed officer ref.
-    try:
-        settings.pseudonym_secret()
-    except RuntimeError as exc:
-        raise SystemExit(f"checkins: {exc}") from None
+    require(settings, settings.pseudonym_secret)
     serve(settings, "services.checkins.app:create_app")

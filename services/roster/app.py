@@ -11,6 +11,7 @@ from shared.service import ServiceRuntime
 from shared.settings import Settings
 
 from . import subscribers
+from .peers import PeerPool
 from .personal import Sealer
 from .routes import ROUTERS, imports
 
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         body_limits={imports.PATH: imports.MAX_BYTES},
     )
     app.state.sealer = Sealer(settings)
+    app.state.peers = PeerPool()
     for router in ROUTERS:
         app.include_router(router)
     subscribers.register(runtime)

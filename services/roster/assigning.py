@@ -9,7 +9,8 @@ order inside the batch's transaction:
   once per (incident, officer): `PeerAssigned`, `AssignmentUnfilled`, or, for an
   officer who opted out, nothing on the bus at all.
 - `IncidentRetracted`: the incident's assignments are released and their supporters'
-  loads given back.
+  loads given back; its unfilled outcomes are released too, so the coordinators' list
+  of unfilled assignments holds only those still to fill.
 
 Check-in events come on their own consumer: a `CheckInClosed` that ends the care of an
 assignment (`care_ended`) closes it and gives its supporter's slot back. Closing may earn
@@ -262,16 +263,17 @@ class Assigner:
                 update(MatchRow)
                 .where(
                     MatchRow.incident_id == incident_id,
-                    MatchRow.outcome == Outcome.ASSIGNED.value,
+                    MatchRow.outcome.in_((Outcome.ASSIGNED.value, Outcome.UNFILLED.value)),
                 )
                 .values(outcome=Outcome.RELEASED.value, ended_at=datetime.now(UTC))
                 .returning(MatchRow.supporter_id)
             )
         ).all()
-        for supporter_id in released:
+        supporters = [supporter_id for supporter_id in released if supporter_id is not None]
+        for supporter_id in supporters:  # an unfilled outcome held no slot
             await self._give_back(session, supporter_id)
-        if released:
-            log.info("released %d assignments of a retracted incident", len(released))
+        if supporters:
+            log.info("released %d assignments of a retracted incident", len(supporters))
 
     async def _close(self, session: AsyncSession, assignment_id: str, trace: Context) -> None:
         """The care of an assignment ended: close it, give the slot back, and see whether

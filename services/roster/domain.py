@@ -116,6 +116,21 @@ class AgencySettings:
     care_for_carers_after: int = 3  # assignments closed within 30 days that earn an offer
 
 
+def in_regional_pool(supporter: Supporter, settings: AgencySettings) -> bool:
+    """Whether an active supporter may serve other agencies' officers: their agency
+    (`settings`) shares its supporters with the region and they accept cross-agency
+    work. Both sides must agree; matching's regional pool and the peer directory hold
+    the same people."""
+    return settings.share_with_region and supporter.accepts_cross_agency
+
+
+def draws_on_region(settings: AgencySettings, outside_agency: bool) -> bool:
+    """Whether an officer of the agency (`settings`) may be served from the regional
+    pool: their agency uses it, or they asked for a peer from outside their agency,
+    which opens it even where the agency does not."""
+    return outside_agency or settings.use_regional_pool
+
+
 # The default rank ladder, lowest rung first. Ranks on one rung are peers; an agency's
 # own titles that are not listed count as unknown, which matching treats as neutral.
 RANK_LADDER: tuple[frozenset[str], ...] = (
@@ -179,6 +194,23 @@ def earliest_available(
     return None
 
 
+def available_at(availability: Availability, moment: datetime) -> bool:
+    """Whether the supporter can be reached at `moment` (aware): inside a weekly window
+    or an on-call period (or with neither stated) and not on leave."""
+    return earliest_available(availability, moment, _INSTANT) == moment
+
+
+def on_call_at(availability: Availability, moment: datetime) -> bool:
+    """Whether `moment` (aware) falls in one of the supporter's on-call periods and not
+    in a leave: leave wins over being on call, as it does for being reachable."""
+
+    def within(periods: tuple[Period, ...]) -> bool:
+        return any(start <= moment < end for start, end in _periods(periods))
+
+    return within(availability.on_call) and not within(availability.leave)
+
+
+_INSTANT = timedelta(microseconds=1)
 _DAY_NUMBER = {day: number for number, day in enumerate(Weekday)}
 
 

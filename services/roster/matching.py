@@ -81,7 +81,9 @@ from services.roster.domain import (
     Preferences,
     Supporter,
     TrainingArea,
+    draws_on_region,
     earliest_available,
+    in_regional_pool,
     qualified_until,
     rank_rung,
 )
@@ -415,7 +417,7 @@ class RosterIndex:
         if not entry.supporter.active:
             return
         agency.pool.add(entry)
-        if agency.settings.share_with_region and entry.supporter.accepts_cross_agency:
+        if in_regional_pool(entry.supporter, agency.settings):
             self._regional.add(entry)
 
     def _serve(self, call: _Call, officer: Officer) -> Result:
@@ -450,7 +452,7 @@ class RosterIndex:
     def _tiers(self, need: _Need) -> tuple[_Pool, ...]:
         if need.outside:
             return (self._regional,)
-        if need.agency.settings.use_regional_pool:
+        if draws_on_region(need.agency.settings, need.outside):
             return (need.agency.pool, self._regional)
         return (need.agency.pool,)
 
@@ -499,7 +501,7 @@ class RosterIndex:
     def _why_unfilled(self, call: _Call, need: _Need) -> UnfilledReason:
         """The step at which the candidate who got furthest was turned away."""
         pools = [need.agency.pool]
-        if need.outside or need.agency.settings.use_regional_pool:
+        if draws_on_region(need.agency.settings, need.outside):
             pools.append(self._regional)
         furthest = 0
         for pool in pools:

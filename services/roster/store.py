@@ -4,7 +4,9 @@ A supporter's name and contact details are one sealed value (`personal`); what
 matching and the coordinators' lists filter on stays in clear columns, and the rest of
 the profile (rank, unit, languages, availability, quiet hours, ...) is one JSON
 document. A removed supporter keeps a row with ids only, so assignments that name them
-still resolve. Coordinators' names and contact details are sealed the same way.
+still resolve. Coordinators' names and contact details are sealed the same way, and
+so are officers' own (`OfficerRow.personal`), which only the supporter assigned to the
+officer ever reads.
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ class OfficerRow(Base):
     rank: Mapped[str | None] = mapped_column(String(64), default=None)
     supervisor_id: Mapped[str | None] = mapped_column(String(128), default=None)
     background: Mapped[list | None] = mapped_column(JSON, default=None)  # codes
+    # the officer's name and how their supporter reaches them, sealed
+    # (`personal.Sealer.seal_officer`); None when none are on file
+    personal: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -185,20 +190,9 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
     def scoped(stmt: Select, column) -> Select:
         return stmt if agencies is None else stmt.where(column.in_(agencies))
 
-    training: dict[str, dict[TrainingArea, date]] = {}
-    query = scoped(_plain(TrainingRow), TrainingRow.agency_id)
-    async for row in _chunks(session, query, TrainingRow.supporter_id, TrainingRow.area):
-        training.setdefault(row.supporter_id, {})[TrainingArea(row.area)] = row.expires_on
+    supporters = [supporter for supporter, _ in await load_supporters(session, agencies)]
 
-    query = scoped(_plain(SupporterRow), SupporterRow.agency_id).where(
-        SupporterRow.removed_at.is_(None)
-    )
-    supporters = [
-        _supporter(row, training.get(row.supporter_id, {}))
-        async for row in _chunks(session, query, SupporterRow.supporter_id)
-    ]
-
-    query = scoped(_plain(OfficerRow), OfficerRow.agency_id)
+    query = scoped(_plain(OfficerRow, leave_out=frozenset({"personal"})), OfficerRow.agency_id)
     officers = [
         Officer(
             agency_id=row.agency_id,
@@ -238,10 +232,35 @@ async def load_index_inputs(session: AsyncSession, agencies: set[str] | None = N
     return IndexInputs(supporters, officers, preferences, settings)
 
 
-def _plain(model) -> Select:
-    """Every column of `model`'s table as plain rows: a region's roster is some 170,000
-    rows, which load several times faster without an ORM object for each."""
-    return select(*model.__table__.c)
+async def load_supporters(
+    session: AsyncSession, agencies: set[str] | None = None
+) -> list[tuple[Supporter, bytes | None]]:
+    """The supporters of `agencies` (None: the whole region) as matching sees them, each
+    with their sealed name and contact details, unopened. Removed supporters are left
+    out; inactive ones are kept. What matching and the peer directory both read."""
+
+    def scoped(stmt: Select, column) -> Select:
+        return stmt if agencies is None else stmt.where(column.in_(agencies))
+
+    training: dict[str, dict[TrainingArea, date]] = {}
+    query = scoped(_plain(TrainingRow), TrainingRow.agency_id)
+    async for row in _chunks(session, query, TrainingRow.supporter_id, TrainingRow.area):
+        training.setdefault(row.supporter_id, {})[TrainingArea(row.area)] = row.expires_on
+
+    query = scoped(_plain(SupporterRow), SupporterRow.agency_id).where(
+        SupporterRow.removed_at.is_(None)
+    )
+    return [
+        (supporter_of(row, training.get(row.supporter_id, {})), row.personal)
+        async for row in _chunks(session, query, SupporterRow.supporter_id)
+    ]
+
+
+def _plain(model, leave_out: frozenset[str] = frozenset()) -> Select:
+    """Every column of `model`'s table (but those left out) as plain rows: a region's
+    roster is some 170,000 rows, which load several times faster without an ORM object
+    for each. Officers' sealed details are left out: matching never needs them."""
+    return select(*(column for column in model.__table__.c if column.key not in leave_out))
 
 
 async def _chunks(session: AsyncSession, query: Select, *keys) -> AsyncIterator:
@@ -259,7 +278,9 @@ async def _chunks(session: AsyncSession, query: Select, *keys) -> AsyncIterator:
         last = tuple(getattr(rows[-1], key.key) for key in keys)
 
 
-def _supporter(row, training: dict[TrainingArea, date]) -> Supporter:
+def supporter_of(row, training: dict[TrainingArea, date]) -> Supporter:
+    """A supporter row (or plain row of its columns) and their training's expiry dates
+    as matching sees them, `open_assignments` 0."""
     profile = row.profile
     return Supporter(
         supporter_id=row.supporter_id,
@@ -276,11 +297,13 @@ def _supporter(row, training: dict[TrainingArea, date]) -> Supporter:
         specialties=frozenset(Category(c) for c in profile["specialties"]),
         rank=profile.get("rank"),
         unit=profile.get("unit"),
-        availability=_availability(profile["availability"]),
+        availability=availability_of(profile["availability"]),
     )
 
 
-def _availability(stored: dict) -> Availability:
+def availability_of(stored: dict) -> Availability:
+    """A stored availability document as the domain's value."""
+
     def periods(key: str) -> tuple[Period, ...]:
         return tuple(
             Period(datetime.fromisoformat(p["start"]), datetime.fromisoformat(p["end"]))

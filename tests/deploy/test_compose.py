@@ -4,6 +4,8 @@ and a coordinator would, then one consuming service scaled to two replicas; then
 reports keep coming, one NATS node and one consuming replica are killed and every
 accepted report must still be assigned, scheduled and notified exactly once. One
 report's trace is followed across the containers by an OTLP receiver the test runs.
+The web portal runs beside the services: its sign-in page answers on its published
+port, as a region's portal (no local sign-in, no bus credentials).
 
 CI installs the engine (.ci/run) and sets CI=true: there a missing engine fails the
 tests. Elsewhere they skip, saying why, when no Docker engine with Compose v2 answers.
@@ -233,6 +235,7 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "CHECKINS_DB_PASSWORD": secrets.token_urlsafe(16),
         "NOTIFY_DB_PASSWORD": secrets.token_urlsafe(16),
         "METRICS_DB_PASSWORD": secrets.token_urlsafe(16),
+        "PORTAL_DB_PASSWORD": secrets.token_urlsafe(16),
         "PEERLINE_JWT_SECRET": secret,
         "PEERLINE_FIELD_KEY": "A" * 43 + "=",
         "PEERLINE_PSEUDONYM_KEY": secrets.token_urlsafe(32),
@@ -241,6 +244,7 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "INCIDENTS_PUBLISH": "127.0.0.1:",
         "ROSTER_PUBLISH": "127.0.0.1:",
         "METRICS_PUBLISH": "127.0.0.1:",
+        "PORTAL_PUBLISH": "127.0.0.1:",
         "NATS_PUBLISH": "127.0.0.1:",
         "NATS_LEAF_PUBLISH": "127.0.0.1:",
         "NATS_AUTH_DIR": str(auth_dir),
@@ -304,6 +308,41 @@ async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(st
         due = [e for e in checkins.of_type(CheckInDue) if e.assignment_id == second.assignment_id]
     assert len(due) == 1
     assert await _consumers(stack) == durables
+
+
+async def test_the_portal_runs_beside_the_services_without_local_sign_in(stack):
+    """The portal is healthy beside the services, reaches each of them by the address
+    the compose file gives it, holds no NATS credentials, and its sign-in page answers
+    on the published port with its protections and without the local sign-in, which a
+    post is refused too."""
+    assert stack.healthy_replicas("portal") == 1
+    # From inside its container: every service's URL answers, and no bus user is there.
+    check = (
+        "import os, urllib.request as u\n"
+        "assert not {'NATS_USER', 'NATS_PASSWORD'} & os.environ.keys()\n"
+        "for s in ('incidents', 'roster', 'checkins', 'notify', 'metrics'):\n"
+        "    u.urlopen(os.environ[f'PEERLINE_{s.upper()}_URL'] + '/healthz', timeout=5)\n"
+    )
+    stack.compose("exec", "-T", "portal", "python", "-c", check)
+
+    portal = f"http://{stack.address('portal', 8080)}"
+    async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
+        page = await client.get(f"{portal}/signin")
+        assert page.status_code == 200, page.text
+        assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+        assert page.headers["Cache-Control"] == "no-store"
+        assert "Sign in" in page.text
+        assert "Local sign-in" not in page.text
+        # The session cookie is for HTTPS only (the TLS proxy's), so httpx would not send
+        # it back over plain HTTP: the post carries it by hand, as one behind the proxy.
+        [cookie] = [c for c in page.headers.get_list("Set-Cookie") if "peerline_session" in c]
+        assert "; Secure" in cookie and "; HttpOnly" in cookie, cookie
+        refused = await client.post(
+            f"{portal}/signin/local",
+            data={"agency": AGENCY, "role": "coordinator", "subject": "C1"},
+            headers={"Cookie": cookie.split(";", 1)[0]},
+        )
+        assert refused.status_code == 403, refused.text
 
 
 async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_password(
@@ -527,6 +566,7 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
         await _enrol(client, roster, headers("coordinator"), BACKUP_AGENCY, "S-B0")
     before = await report(1)
     stack.run([str(ROOT / "deploy" / "backup.sh"), "save", str(saved)])
+    assert (saved / "portal.dump").stat().st_size > 0  # the portal's sessions too
     after = await report(2)
     stack.run([str(ROOT / "deploy" / "backup.sh"), "restore", str(saved)])
 

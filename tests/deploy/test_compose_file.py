@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
+from shared.settings import Settings
 from tests.support.requires import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,9 @@ SCHEMA = next(
     ),
     ROOT.parent / "shared" / "schemas" / "compose-spec.json",
 )
-SERVICES = ("incidents", "roster", "checkins", "notify", "metrics")
+# The services on the bus, and every service (the portal has no bus).
+BUS_SERVICES = ("incidents", "roster", "checkins", "notify", "metrics")
+SERVICES = (*BUS_SERVICES, "portal")
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +74,27 @@ def test_services_can_scale_and_start_after_healthy_dependencies(compose):
         for port in service.get("ports", []):
             # The host side comes from a variable, so it can be left to the engine.
             assert port.startswith("${"), port
-        assert set(service["depends_on"]) == {"nats-1", "nats-2", "nats-3", "postgres"}
+        assert "postgres" in service["depends_on"]
+        if name in BUS_SERVICES:
+            assert set(service["depends_on"]) == {"nats-1", "nats-2", "nats-3", "postgres"}
+            assert service["environment"]["PEERLINE_STREAM_REPLICAS"] == "3"
         assert {d["condition"] for d in service["depends_on"].values()} == {"service_healthy"}
         assert "healthcheck" in service
         env = service["environment"]
-        assert env["PEERLINE_STREAM_REPLICAS"] == "3"
         assert env["PEERLINE_DATABASE_URL"].endswith(f"@postgres:5432/{name}")
         assert env["PEERLINE_DATABASE_URL"].startswith(f"postgresql+asyncpg://{name}:")
+        assert f"${{{name.upper()}_DB_PASSWORD}}" in env["PEERLINE_DATABASE_URL"]
+
+
+def test_every_database_is_created_and_backed_up(compose):
+    """The first start creates, and the backup saves, one database per service, each
+    with the password PostgreSQL's container is given."""
+    init = (DEPLOY / "postgres" / "init-databases.sh").read_text()
+    [created] = re.findall(r"\$\{PEERLINE_DATABASES:-([a-z ]+)\}", init)
+    [saved] = re.findall(r"^databases=\(([a-z ]+)\)$", (DEPLOY / "backup.sh").read_text(), re.M)
+    assert set(created.split()) == set(saved.split()) == set(SERVICES)
+    postgres = compose["services"]["postgres"]["environment"]
+    assert {f"{name.upper()}_DB_PASSWORD" for name in SERVICES} <= postgres.keys()
 
 
 def test_nats_is_a_three_node_cluster_that_syncs_every_write():
@@ -99,7 +116,7 @@ def test_no_secret_is_committed():
     example = (DEPLOY / ".env.example").read_text().splitlines()
     settings = dict(line.split("=", 1) for line in example if line and line[0] not in "# ")
     secrets = {k: v for k, v in settings.items() if re.search("PASSWORD|SECRET|KEY", k)}
-    assert len(secrets) == 9
+    assert len(secrets) == 11
     assert set(secrets.values()) == {""}
 
 
@@ -117,9 +134,40 @@ def test_nats_asks_every_client_for_a_user_of_nats_config(compose):
         ]
         assert accounts["bind"] == {"create_host_path": False}
         assert accounts["read_only"] is True
-    for name in SERVICES:
+    for name in BUS_SERVICES:
         [credentials] = [e for e in services[name]["env_file"] if "credentials" in e["path"]]
         assert credentials == {
             "path": "${NATS_AUTH_DIR:-./nats/auth}/credentials/peerline.env",
             "required": True,
         }
+
+
+def test_the_portal_is_a_region_s_portal(compose):
+    """No bus and no NATS credentials; the services at their compose addresses; the
+    sign-in with the region's identity provider; secure cookies; never the local
+    sign-in; the published port from a variable."""
+    services = compose["services"]
+    portal = services["portal"]
+    env = portal["environment"]
+    assert portal["env_file"] == [{"path": "peerline.env", "required": False}]
+    assert not portal["volumes"]
+    assert not any(k.startswith("PEERLINE_NATS") for k in env)
+    assert env["PEERLINE_PORT"] == "8080"
+    for name in BUS_SERVICES:
+        port = services[name]["environment"]["PEERLINE_PORT"]
+        assert env[f"PEERLINE_{name.upper()}_URL"] == f"http://{name}:{port}"
+    assert env["PEERLINE_JWT_SECRET"] == services["incidents"]["environment"]["PEERLINE_JWT_SECRET"]
+    assert "PEERLINE_PORTAL_LOCAL_SIGNIN" not in env
+    assert env["PEERLINE_PORTAL_SECURE_COOKIES"] == "${PEERLINE_PORTAL_SECURE_COOKIES:-true}"
+    for setting in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET"):
+        assert env[f"PEERLINE_OIDC_{setting}"] == f"${{PEERLINE_OIDC_{setting}:-}}"
+    # An empty claim name would replace the portal's default and match no claim, so the
+    # defaults here are the portal's own.
+    for setting in ("SCOPES", "AGENCY_CLAIM", "ROLE_CLAIM", "SUBJECT_CLAIM", "NAME_CLAIM"):
+        default = Settings.model_fields[f"oidc_{setting.lower()}"].default
+        assert env[f"PEERLINE_OIDC_{setting}"] == f"${{PEERLINE_OIDC_{setting}:-{default}}}"
+    assert env["PEERLINE_CRISIS_LINES"] == "${PEERLINE_CRISIS_LINES:-}"
+    assert portal["ports"] == ["${PORTAL_PUBLISH:-127.0.0.1:8080}:8080"]
+    # Notifications link to the portal's public address, by default where it is published.
+    notify = services["notify"]["environment"]
+    assert notify["PEERLINE_PORTAL_URL"] == "${PEERLINE_PORTAL_URL:-http://127.0.0.1:8080}"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 
+import httpx
 import pytest
 
 from peerline.demo import AGENCIES, incidents, roster
@@ -48,3 +51,33 @@ async def test_the_demo_fills_a_running_stack_and_every_incident_gets_peers_and_
         assert again.returncode == 0, again.stdout + again.stderr
         assert "accepted" not in again.stdout and again.stdout.count(": duplicate") == len(wanted)
         assert "0 records new, 0 updated" in again.stdout
+
+    # The newcomer's path: the portal, with the demo's people to sign in as, and the
+    # terminal of `peerline up` showing the chain move without naming anyone.
+    portal = info["services"]["portal"]
+    assert f"Open {portal} and sign in as one of:" in first.stdout
+    people = json.loads((workdir / ".peerline" / "demo-people.json").read_text())
+    labels = {p["label"]: p for p in people}
+    assert "Harbor City coordinator (Dana Whitfield)" in labels
+    pages = {}
+    for role, page in (
+        ("supporter", "/assignments"),
+        ("officer", "/peers"),
+        ("coordinator", "/queue"),
+    ):
+        person = next(p for p in people if p["role"] == role)
+        async with httpx.AsyncClient(base_url=portal, follow_redirects=True) as client:
+            form = await client.get("/signin")
+            assert person["label"] in form.text
+            csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+            chosen = f"{person['agency']}/{person['role']}/{person['subject']}"
+            signed = await client.post("/signin/local", data={"csrf": csrf, "person": chosen})
+            assert signed.status_code == 200 and str(signed.url).endswith(page), role
+            pages[role] = signed.text
+    assert "No open assignments" not in pages["supporter"]  # the first assignment's PSO
+    assert "0 peers" not in pages["officer"]
+
+    terminal = (workdir / "up.log").read_text()
+    assert "incident reported" in terminal and "peer assigned" in terminal
+    involved = {p for incident in incidents(region) for p, _ in incident.involved}
+    assert not any(personnel_id in terminal for personnel_id in involved)

@@ -111,6 +111,13 @@ async def test_a_cad_report_reaches_subscribers_through_the_whole_stack(stack):
     log_text = (workdir / ".peerline" / "logs" / "incidents.log").read_text()
     assert "B1234" not in log_text and "Alex Doe" not in log_text
 
+    for name, url in info["services"].items():
+        if name != "portal":  # the portal is pages, not an API
+            assert httpx.get(f"{url}/openapi.json").status_code == 200
+        # No page of the stack loads anything from a CDN: API viewers are off.
+        viewer = httpx.get(f"{url}/docs")
+        assert viewer.status_code in (401, 404) and "swagger" not in viewer.text.lower(), name
+
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=60) == 0
     assert not (workdir / ".peerline" / "stack.json").exists()

@@ -56,6 +56,24 @@ def coordinator_body(agency: str, **overrides) -> dict:
     return body
 
 
+OFFICER_NAME = "Casey Brennan"
+OFFICER_PHONE = "+1 555 0142 913"
+OFFICER_EMAIL = "casey.brennan@home.example"
+
+
+def officer_body(**overrides) -> dict:
+    """An officer's record with their own name and contact details."""
+    body = {
+        "unit": "Patrol North",
+        "rank": "Officer",
+        "supervisor_id": "SGT-1",
+        "display_name": OFFICER_NAME,
+        "contact": {"phone": OFFICER_PHONE, "email": OFFICER_EMAIL, "preferred": "text"},
+    }
+    body.update(overrides)
+    return body
+
+
 async def audited(service) -> list[tuple[str, str, str]]:
     """The audit log as (actor, object_type, object_id), oldest first."""
     rows = await database_rows(service, AuditRow)

@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from services.roster.app import create_app
+from shared.events import PeerAssigned
 from shared.settings import Settings
+from shared.streams import EVENTS
 from shared.tokens import Role
+from shared.vocab import InvolvedRole
 from tests.conftest import bearer
 from tests.roster.records import (
     COORDINATOR_EMAIL,
@@ -25,6 +28,8 @@ from tests.roster.records import (
     coordinator_body,
     supporter,
 )
+from tests.roster.scenario import add_supporter, publish, reported
+from tests.support.bus import EventLog
 
 OTHER = "OTHER01"
 
@@ -273,6 +278,8 @@ async def test_officers_are_kept_by_the_agency_coordinator(roster, agency):
         created = await client.put("/v1/officers/B1234", json=body)
         same = await client.put("/v1/officers/B1234", json=body)
         read = await client.get("/v1/officers/B1234")
+        listed = await client.get("/v1/officers")
+        after = await client.get("/v1/officers", params={"after": "B1234"})
         own_boss = await client.put("/v1/officers/B1234", json={"supervisor_id": "B1234"})
         unknown = await client.get("/v1/officers/NOBODY")
         extra = await client.put("/v1/officers/B1234", json={"name": "Alex Doe"})
@@ -285,8 +292,12 @@ async def test_officers_are_kept_by_the_agency_coordinator(roster, agency):
         "rank": "Officer",
         "supervisor_id": "SGT-1",
         "background": [],
+        "contact_on_file": False,
         "updated_at": None,
     }
+    assert listed.status_code == 200
+    assert [o["personnel_id"] for o in listed.json()] == ["B1234"]
+    assert [o["personnel_id"] for o in after.json()] == []
     assert own_boss.status_code == 422
     assert own_boss.json()["errors"] == [
         {"loc": ["supervisor_id"], "msg": "an officer is not their own supervisor"}
@@ -532,6 +543,7 @@ FOREIGN = [
     ("GET", "/v1/training/expiring", "/v1/training/expiring?agency_id={a}", None),
     ("PUT", "/v1/officers/{personnel_id}", "/v1/officers/B1", lambda a: {"agency_id": a}),
     ("GET", "/v1/officers/{personnel_id}", "/v1/officers/B1?agency_id={a}", None),
+    ("GET", "/v1/officers", "/v1/officers?agency_id={a}", None),
     (
         "PUT",
         "/v1/officers/{personnel_id}/preferences",
@@ -565,6 +577,28 @@ FOREIGN = [
     ("GET", "/v1/coordinators/{coordinator_id}", "/v1/coordinators/C-1", None),
     ("DELETE", "/v1/coordinators/{coordinator_id}", "/v1/coordinators/C-1", None),
     ("GET", "/v1/coordinators", "/v1/coordinators?agency_id={a}", None),
+    ("GET", "/v1/directory", "/v1/directory?agency_id={a}", None),
+    ("GET", "/v1/unfilled", "/v1/unfilled?agency_id={a}", None),
+]
+# A supporter's own routes and the officer of an assignment, as another agency's
+# supporter token tries them with the id of the agency's supporter S-A, who has an
+# assignment (`{assignment}`).
+FOREIGN_SUPPORTER = [
+    ("GET", "/v1/me", "/v1/me", None),
+    ("PUT", "/v1/me/on-call", "/v1/me/on-call", lambda a: {"on_call": True}),
+    (
+        "POST",
+        "/v1/me/leave",
+        "/v1/me/leave",
+        lambda a: {"start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"},
+    ),
+    ("DELETE", "/v1/me/leave", "/v1/me/leave", None),
+    (
+        "GET",
+        "/v1/assignments/{assignment_id}/officer",
+        "/v1/assignments/{assignment}/officer",
+        None,
+    ),
 ]
 # The recipients look-up, as another agency's service (notify) tries it: only the role
 # `service` may call it at all.
@@ -581,16 +615,23 @@ async def test_every_route_walls_off_another_agency(roster, agency):
         await client.put("/v1/resources/eap-1", json=RESOURCE, headers=own)
         await client.put("/v1/officers/B1", json={"unit": "Mine"}, headers=own)
         await client.put("/v1/coordinators/C-1", json=coordinator_body(agency), headers=own)
+        client.headers.update(own)
+        await add_supporter(client, agency, "S-A", "PSO-A", unit="Elsewhere")
+        del client.headers["Authorization"]
+        async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+            await publish(roster.nats_url, reported(agency, ("B1", InvolvedRole.PRIMARY)))
+            [assigned] = await log.wait_for(PeerAssigned)
         answers = {
             (method, path): await client.request(
                 method,
-                path.format(a=agency),
+                path.format(a=agency, assignment=assigned.assignment_id),
                 json=body(agency) if body else None,
                 headers=headers,
             )
             for routes, headers in (
                 (FOREIGN, coordinator(OTHER)),
                 (FOREIGN_SERVICE, bearer(OTHER, Role.SERVICE, "notify")),
+                (FOREIGN_SUPPORTER, bearer(OTHER, Role.SUPPORTER, "S-A")),
             )
             for method, _, path, body in routes
         }
@@ -617,7 +658,8 @@ def test_the_agency_wall_is_tried_on_every_route(tmp_path):
         if path.startswith("/v1/")
         for method in operations
     }
-    assert routes == {(method, route) for method, route, _, _ in FOREIGN + FOREIGN_SERVICE}
+    tried = FOREIGN + FOREIGN_SERVICE + FOREIGN_SUPPORTER
+    assert routes == {(method, route) for method, route, _, _ in tried}
 
 
 async def test_no_token_is_401_and_other_roles_are_403(roster, agency):
@@ -642,10 +684,13 @@ async def test_reads_of_identifiable_records_are_audited_and_public_ones_are_not
             "/v1/supporters/S-1",
             "/v1/supporters",
             "/v1/officers/B1",
+            "/v1/officers",
             "/v1/officers/B1/preferences",
             "/v1/training/expiring",
             "/v1/resources",
             "/v1/settings",
+            "/v1/directory",
+            "/v1/unfilled",
         ):
             assert (await client.get(path, headers=own)).status_code == 200, path
         await client.get("/v1/officers/B1/preferences", headers=bearer(agency, Role.OFFICER, "B1"))
@@ -654,6 +699,7 @@ async def test_reads_of_identifiable_records_are_audited_and_public_ones_are_not
         ("coord-7", "supporter", "S-1"),
         ("coord-7", "supporter_list", agency),
         ("coord-7", "officer", "B1"),
+        ("coord-7", "officer_list", agency),
         ("coord-7", "preferences", "B1"),
         ("coord-7", "training_expiring", agency),
         ("B1", "preferences", "B1"),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from peerline.up import ensure_field_key
-from services.roster.personal import COORDINATOR
+from services.roster.personal import COORDINATOR, OfficerPersonal
 from services.roster.store import CoordinatorRow, SupporterRow
 from shared.crypto import FieldCipher, SealError
 from shared.settings import Settings
@@ -26,9 +26,13 @@ from tests.roster.records import (
     COORDINATOR_URL,
     EMAIL,
     NAME,
+    OFFICER_EMAIL,
+    OFFICER_NAME,
+    OFFICER_PHONE,
     PHONE,
     URL,
     coordinator_body,
+    officer_body,
     supporter,
 )
 from tests.support.database import database_rows
@@ -79,6 +83,27 @@ async def test_coordinators_contact_details_never_reach_the_database_file(
         assert secret.encode() not in stored, secret
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_officers_contact_details_never_reach_the_database_file(roster, agency, database_url):
+    headers = bearer(agency, Role.COORDINATOR)
+    csv = (
+        "kind,personnel_id,officer_name,officer_phone,officer_email,officer_preferred\n"
+        f"officer,B-4712,{OFFICER_NAME} Jr,+1 555 0143 000,jr.{OFFICER_EMAIL},call\n"
+    )
+    async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
+        put = await client.put("/v1/officers/B-4711", json=officer_body())
+        imported = await client.post(
+            "/v1/imports", content=csv, headers={"Content-Type": "text/csv"}
+        )
+        read = await client.get("/v1/officers/B-4712")
+    assert put.status_code == 201 and imported.status_code == 200, imported.text
+    assert read.json()["contact_on_file"] is True
+    stored = database_bytes(database_url)
+    assert b"B-4711" in stored and b"B-4712" in stored  # ids are kept in clear
+    for secret in (OFFICER_NAME, OFFICER_PHONE, OFFICER_EMAIL, "0143 000"):
+        assert secret.encode() not in stored, secret
+
+
 async def test_a_sealed_value_opens_only_for_its_own_record(roster, agency):
     headers = bearer(agency, Role.COORDINATOR)
     async with httpx.AsyncClient(base_url=roster.url, headers=headers) as client:
@@ -96,6 +121,12 @@ async def test_a_sealed_value_opens_only_for_its_own_record(roster, agency):
         sealer.open("S-2", rows["S-1"].personal)  # swapped into another row: refused
     with pytest.raises(SealError):  # a coordinator's, in a supporter's row of the same id
         sealer.open("S-1", coordinator.personal)
+    officer = sealer.seal_officer(agency, "P1", OfficerPersonal(display_name="Casey"))
+    assert sealer.open_officer(agency, "P1", officer).display_name == "Casey"
+    with pytest.raises(SealError):  # the same personnel id of another agency
+        sealer.open_officer("OTHER01", "P1", officer)
+    with pytest.raises(SealError):  # a supporter's, in an officer's row
+        sealer.open_officer(agency, "P1", rows["S-1"].personal)
 
 
 async def test_removing_a_supporter_erases_the_sealed_details(roster, agency):

@@ -297,3 +297,67 @@ def test_the_documented_examples_are_valid_files():
         lines, errors = parse(example.encode(), "CA0190000")
         assert errors == []
         assert {line.kind for line in lines} == {"supporter", "officer"}
+
+
+OFFICERS = """\
+kind,personnel_id,unit,officer_name,officer_phone,officer_email,officer_preferred
+officer,B1,North,Casey Brennan,+1 555 0142,casey@home.example,Text
+officer,B2,North,Robin Hale,,,in person
+officer,B3,North,,,,
+"""
+
+
+async def test_officer_rows_bring_the_officers_own_details_sealed(roster, agency):
+    async with httpx.AsyncClient(base_url=roster.url, headers=coordinator(agency)) as client:
+        imported = await post(client, OFFICERS)
+        again = await post(client, OFFICERS)
+        read = {p: await client.get(f"/v1/officers/{p}") for p in ("B1", "B2", "B3")}
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["officers"] == {"created": 3, "updated": 0, "unchanged": 0}
+    assert again.json()["officers"] == {"created": 0, "updated": 0, "unchanged": 3}
+    assert {p: r.json()["contact_on_file"] for p, r in read.items()} == {
+        "B1": True,
+        "B2": False,  # a name and "in person": no phone or e-mail on file
+        "B3": False,
+    }
+    assert all("Casey" not in r.text and "0142" not in r.text for r in read.values())
+    rows = {row.personnel_id: row for row in await database_rows(roster, OfficerRow)}
+    sealer = roster.app.state.sealer
+    b1 = sealer.open_officer(agency, "B1", rows["B1"].personal)
+    b2 = sealer.open_officer(agency, "B2", rows["B2"].personal)
+    assert (b1.display_name, b1.contact.phone, b1.contact.email, b1.contact.preferred) == (
+        "Casey Brennan",
+        "+1 555 0142",
+        "casey@home.example",
+        "text",
+    )
+    assert (b2.display_name, b2.contact.preferred) == ("Robin Hale", "in_person")
+    assert rows["B3"].personal is None
+    assert b"Casey" not in rows["B1"].personal
+
+
+def test_bad_officer_details_are_errors_of_their_columns_and_echo_nothing():
+    body = (
+        b"kind,supporter_id,personnel_id,display_name,email,officer_name,officer_phone,"
+        b"officer_email,officer_preferred\n"
+        b"officer,,B1,,,,,not-an-address,\n"
+        b"officer,,B2,,,,,,pigeon\n"
+        b"officer,,B3,,,,,kim@home.example,call\n"
+        b"officer,,B4,,,Kim\tLee,call me,,\n"
+        b"supporter,S-1,P1,Sam Lee,,,+1 555 0100,,\n"
+        b"officer,,B5,,kim@home.example,,,,\n"
+    )
+    lines, errors = parse(body, "CA0190000")
+    assert lines == []
+    assert [tuple(error["loc"]) for error in errors] == [
+        (2, "officer_email"),
+        (3, "officer_preferred"),
+        (4, "officer_preferred"),  # a call needs a phone
+        (5, "officer_name"),
+        (5, "officer_phone"),
+        (6, "officer_phone"),  # not a column of a supporter
+        (7, "email"),  # a supporter's e-mail, not an officer's
+    ]
+    assert errors[2]["msg"] == "Value error, call needs the phone"
+    for value in ("not-an-address", "pigeon", "Kim", "call me", "kim@"):
+        assert value not in str(errors)

@@ -104,5 +104,18 @@ def test_a_regions_rs256_token_verifies_against_its_jwks(jwks_server, monkeypatc
         "pso-9", "TX0000000", Role.SUPPORTER
     )
     forged = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "k1"})
+    with pytest.raises(jwt.InvalidTokenError):  # a region with no secret takes no HS256
+        TokenVerifier(Settings(jwt_jwks_url=url)).verify(forged)
+
+
+def test_with_a_secret_beside_the_jwks_peerlines_own_tokens_verify_too(jwks_server, monkeypatch):
+    """The portal signs short-lived HS256 tokens for the people signed in there
+    (decision 56); a region that sets the secret accepts them beside its IdP's."""
+    monkeypatch.setenv("no_proxy", "127.0.0.1")
+    _key, url = jwks_server
+    both = TokenVerifier(Settings(jwt_secret=SECRET, jwt_jwks_url=url))
+    portal = issue_token(SECRET, agency="TX0000000", role=Role.OFFICER, sub="B1")
+    assert both.verify(portal) == Principal("B1", "TX0000000", Role.OFFICER)
+    stranger = issue_token("another-secret-" + "y" * 32, agency="TX0000000", role="officer")
     with pytest.raises(jwt.InvalidTokenError):
-        verifier(jwt_jwks_url=url).verify(forged)
+        both.verify(stranger)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import logging.config
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from shared.logging import WITHHELD, RedactingFormatter
+from shared.logging import WITHHELD, RedactingFormatter, config
 
 
 class _Officer(BaseModel):
@@ -48,3 +49,17 @@ def test_database_and_validation_messages_are_withheld_with_their_causes():
 def test_other_messages_stay_useful():
     text = RedactingFormatter().format(_record(ConnectionRefusedError("nats at 127.0.0.1:4222")))
     assert "nats at 127.0.0.1:4222" in text
+
+
+def test_http_clients_do_not_log_the_urls_they_call():
+    """httpx logs each request's URL at INFO, and URLs name people
+    (`/v1/officers/<personnel_id>/preferences`): a service's logging keeps them out."""
+    saved = {name: logging.getLogger(name).level for name in ("", "httpx", "httpcore")}
+    try:
+        logging.config.dictConfig(config())
+        assert logging.getLogger().isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpcore").isEnabledFor(logging.INFO)
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

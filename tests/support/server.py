@@ -20,7 +20,9 @@ class ThreadedServer:
         self.app = app
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        settings = app.state.runtime.settings.model_copy(
+        # A bus service keeps its settings in its runtime; the portal has no runtime.
+        runtime = getattr(app.state, "runtime", None)
+        settings = (runtime.settings if runtime else app.state.settings).model_copy(
             update={"host": "127.0.0.1", "port": self.port}
         )
         config = uvicorn.Config(app, **server_options(settings), log_level="warning")

@@ -1,15 +1,21 @@
 """The roster's HTTP routes, one module per directory, the recipients look-up for
-notify, and the roster CSV that the import route reads (`roster_csv`)."""
+notify, and the roster CSV that the import route reads (`roster_csv`); and what the
+portal reads for the people it serves: the peer directory, a supporter's own page,
+the officer of an assignment, the unfilled assignments."""
 
 from . import (
+    assignments,
     coordinators,
+    directory,
     imports,
+    me,
     officers,
     recipients,
     resources,
     settings,
     supporters,
     training,
+    unfilled,
 )
 
 ROUTERS = (
@@ -21,4 +27,8 @@ ROUTERS = (
     imports.router,
     coordinators.router,
     recipients.router,
+    directory.router,
+    me.router,
+    assignments.router,
+    unfilled.router,
 )

@@ -156,7 +156,7 @@ class _Stored:
         if isinstance(line, OfficerLine):
             stored = self.officers.get(line.personnel_id)
             _, written = write_officer(
-                self.session, caller.agency, line.personnel_id, line.record, stored=stored
+                self.session, caller.agency, line.personnel_id, line.record, sealer, stored=stored
             )
             imported.officers.add(written)
             return [written.event] if written.event else []

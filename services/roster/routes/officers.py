@@ -1,10 +1,14 @@
-"""Officers as coordinators keep them (unit, rank, supervisor), and officers' own
-preferences.
+"""Officers as coordinators keep them (unit, rank, supervisor, and the officer's own
+name and contact details), and officers' own preferences.
 
 Officers are keyed by the caller's agency and their `personnel_id`, unique only within
-the agency. Preferences belong to the officer: they set them themself (role `officer`,
-`sub` their personnel_id; or role `supporter`, for the officer their supporter record
-names, since supporters are officers too), or a coordinator of their agency does.
+the agency. An officer's name and contact details are the last mile of care: they are
+sealed at rest and shown only to the supporter currently assigned to the officer
+(`assignments`), never to a coordinator, who writes them and learns only whether any
+are on file (`contact_on_file`). Preferences belong to the officer: they set them
+themself (role `officer`, `sub` their personnel_id; or role `supporter`, for the
+officer their supporter record names, since supporters are officers too), or a
+coordinator of their agency does.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
@@ -24,8 +29,9 @@ from shared.problems import Problem
 from shared.routes import Runtime, invalid
 
 from .. import revision
-from ..fields import Body, Code, Codes, Label, Languages
-from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, own_agency
+from ..fields import Body, Code, Codes, Label, Languages, Name
+from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, Seals, own_agency
+from ..personal import OfficerContact, OfficerPersonal, Sealer
 from ..revision import Written
 from ..store import OfficerRow, PreferencesRow, SupporterRow
 
@@ -48,15 +54,34 @@ class OfficerRecord(Body):
         description="Background codes, as on supporter records: matching prefers a peer "
         "who shares one.",
     )
+    display_name: Name | None = Field(
+        default=None,
+        description="The officer's name as a supporter would call them. Sealed at rest with "
+        "contact; shown only to the supporter assigned to the officer, never in a view of "
+        "the officer.",
+    )
+    contact: OfficerContact = Field(
+        default_factory=OfficerContact,
+        description="How the supporter assigned to the officer reaches them. Sealed at rest; "
+        "a PUT replaces it (left out: none on file).",
+    )
+
+    def personal(self) -> OfficerPersonal:
+        return OfficerPersonal(display_name=self.display_name, contact=self.contact)
 
 
 class OfficerView(BaseModel):
+    """An officer as coordinators see them: never their name or contact details."""
+
     agency_id: AgencyId
     personnel_id: PersonnelId
     unit: str | None
     rank: str | None
     supervisor_id: PersonnelId | None
     background: list[str]
+    contact_on_file: bool = Field(
+        description="Whether a phone number or an e-mail address of the officer is on file."
+    )
     updated_at: datetime
 
 
@@ -81,7 +106,8 @@ class PreferencesView(BaseModel):
     updated_at: datetime | None = Field(description="Null: never set, the defaults apply.")
 
 
-def _officer_view(row: OfficerRow) -> OfficerView:
+def _officer_view(row: OfficerRow, personal: OfficerPersonal) -> OfficerView:
+    """The coordinator's view: `personal` only says whether contact details are on file."""
     return OfficerView(
         agency_id=row.agency_id,
         personnel_id=row.personnel_id,
@@ -89,6 +115,7 @@ def _officer_view(row: OfficerRow) -> OfficerView:
         rank=row.rank,
         supervisor_id=row.supervisor_id,
         background=row.background or [],
+        contact_on_file=personal.contact.on_file(),
         updated_at=row.updated_at,
     )
 
@@ -98,14 +125,17 @@ def write_officer(
     agency: str,
     personnel_id: str,
     record: OfficerRecord,
+    sealer: Sealer,
     *,
     stored: OfficerRow | None,
 ) -> tuple[OfficerRow, Written]:
     """Put `record` as the agency's officer `personnel_id`, whose row is `stored` (None:
     a new officer; the caller reads it, so an import reads all of its rows at once). The
     one write behind `PUT /v1/officers/{personnel_id}` and the import. The supervisor
-    need not be on the roster (yet), so officers can be put in any order. Nothing is
-    written, and no event is given, when the record is what is stored."""
+    need not be on the roster (yet), so officers can be put in any order. The record is
+    whole: details left out are erased, as for supporters; the name and contact details
+    are sealed. Nothing is written, and no event is given, when the record is what is
+    stored."""
     if record.supervisor_id == personnel_id:
         raise invalid("supervisor_id", "an officer is not their own supervisor")
     wanted = {
@@ -114,15 +144,19 @@ def write_officer(
         "supervisor_id": record.supervisor_id,
         "background": sorted(record.background),
     }
+    personal = record.personal()
     row = stored
     created = row is None
     if created:
         row = OfficerRow(agency_id=agency, personnel_id=personnel_id)
         session.add(row)
-    elif all(getattr(row, name) == value for name, value in wanted.items()):
+    elif all(getattr(row, name) == value for name, value in wanted.items()) and (
+        sealer.open_officer(agency, personnel_id, row.personal) == personal
+    ):
         return row, Written(created=False, event=None)
     for name, value in wanted.items():
         setattr(row, name, value)
+    row.personal = None if personal.empty() else sealer.seal_officer(agency, personnel_id, personal)
     row.updated_at = datetime.now(UTC)
     return row, Written(created, OfficerUpdated(agency_id=agency, personnel_id=personnel_id))
 
@@ -131,36 +165,41 @@ def write_officer(
     "/officers/{personnel_id}",
     response_model=OfficerView,
     responses={**PROBLEMS, 201: {"model": OfficerView, "description": "Created"}},
-    summary="Create or replace an officer's unit, rank and supervisor (publishes "
-    "OfficerUpdated when they change)",
+    summary="Create or replace an officer's unit, rank, supervisor and sealed contact "
+    "details (publishes OfficerUpdated when they change; never answers the details)",
 )
 async def put_officer(
     personnel_id: PersonnelIdPath,
     body: OfficerRecord,
     caller: Coordinator,
     rt: Runtime,
+    sealer: Seals,
     response: Response,
 ) -> OfficerView:
     agency = own_agency(caller, body.agency_id)
     async with rt.sessions() as session:
         stored = await session.get(OfficerRow, (agency, personnel_id))
-        row, written = write_officer(session, agency, personnel_id, body, stored=stored)
+        row, written = write_officer(session, agency, personnel_id, body, sealer, stored=stored)
         if written.event is not None:
             await revision.changed(session, written.event, source=rt.source)
             await rt.commit(session)
     if written.created:
         response.status_code = 201
-    return _officer_view(row)
+    return _officer_view(row, body.personal())
 
 
 @router.get(
     "/officers/{personnel_id}",
     response_model=OfficerView,
     responses=PROBLEMS,
-    summary="An officer of the agency (the read is audited)",
+    summary="An officer of the agency, without their name or contact details (the read is audited)",
 )
 async def get_officer(
-    personnel_id: PersonnelIdPath, caller: Coordinator, rt: Runtime, agency_id: AgencyQuery = None
+    personnel_id: PersonnelIdPath,
+    caller: Coordinator,
+    rt: Runtime,
+    sealer: Seals,
+    agency_id: AgencyQuery = None,
 ) -> OfficerView:
     agency = own_agency(caller, agency_id)
     async with rt.sessions() as session:
@@ -169,7 +208,43 @@ async def get_officer(
             raise Problem(404, "Not Found", "No officer of the agency has this personnel_id.")
         audit.record_read(session, caller, "officer", personnel_id)
         await session.commit()
-    return _officer_view(row)
+    return _officer_view(row, sealer.open_officer(agency, personnel_id, row.personal))
+
+
+@router.get(
+    "/officers",
+    response_model=list[OfficerView],
+    responses=PROBLEMS,
+    summary="The agency's officers, by personnel_id, without names or contact details "
+    "(the read is audited)",
+)
+async def list_officers(
+    caller: Coordinator,
+    rt: Runtime,
+    sealer: Seals,
+    agency_id: AgencyQuery = None,
+    after: Annotated[
+        PersonnelId | None, Query(description="Continue after this personnel_id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+) -> list[OfficerView]:
+    agency = own_agency(caller, agency_id)
+    query = (
+        select(OfficerRow)
+        .where(OfficerRow.agency_id == agency)
+        .order_by(OfficerRow.personnel_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(OfficerRow.personnel_id > after)
+    async with rt.sessions() as session:
+        rows = (await session.scalars(query)).all()
+        audit.record_read(session, caller, "officer_list", agency)
+        await session.commit()
+    return [
+        _officer_view(row, sealer.open_officer(agency, row.personnel_id, row.personal))
+        for row in rows
+    ]
 
 
 async def _ensure_acts_for(session: AsyncSession, caller: Principal, personnel_id: str) -> None:

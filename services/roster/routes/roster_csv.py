@@ -55,8 +55,17 @@ SUPPORTER_COLUMNS = (
     "quiet_end",
     *TRAINING,
 )
-OFFICER_COLUMNS = ("personnel_id", "unit", "rank", "supervisor_id", "background")
-COLUMNS = (KIND, *SUPPORTER_COLUMNS, "supervisor_id")
+# An officer's own name and contact details, sealed as a PUT seals them. Columns of their
+# own, not a supporter's `display_name`, `email` and `phone`: a sheet shows at a glance
+# which details reach the people served, and which reach the supporters.
+OFFICER_DETAILS = {
+    "officer_name": ("display_name",),
+    "officer_phone": ("contact", "phone"),
+    "officer_email": ("contact", "email"),
+    "officer_preferred": ("contact", "preferred"),
+}
+OFFICER_COLUMNS = ("personnel_id", "unit", "rank", "supervisor_id", "background", *OFFICER_DETAILS)
+COLUMNS = (KIND, *SUPPORTER_COLUMNS, "supervisor_id", *OFFICER_DETAILS)
 
 # Columns that are fields of a part of the supporter record, not of the record itself:
 # (part, field), and the column of each such field, to place its errors.
@@ -72,6 +81,7 @@ _PARTS = {
     "quiet_end": ("quiet_hours", "end"),
 }
 _PART_COLUMNS = {place: column for column, place in _PARTS.items()}
+_OFFICER_PLACES = {place: column for column, place in OFFICER_DETAILS.items()}
 _WINDOW = re.compile(r"^(\S+)\s+([^\s-]+)\s*-\s*([^\s-]+)$")
 _COLUMN_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 _SUPPORTER_ID = TypeAdapter(SupporterId)
@@ -207,12 +217,17 @@ class _Row:
     def _officer(self) -> OfficerLine | None:
         self._only(OFFICER_COLUMNS)
         personnel_id = self._required("personnel_id", _PERSONNEL_ID)
-        fields = {
-            column: self._parsed(column, _PARSERS.get(column, str))
-            for column in self.values
-            if column in OFFICER_COLUMNS[1:]
-        }
-        record = self._record(OfficerRecord, fields)
+        fields: dict[str, Any] = {}
+        for column in self.values:
+            if column not in OFFICER_COLUMNS[1:]:
+                continue
+            value = self._parsed(column, _PARSERS.get(column, str))
+            place = OFFICER_DETAILS.get(column, (column,))
+            if len(place) == 2:  # a field of the officer's contact
+                fields.setdefault(place[0], {})[place[1]] = value
+            else:
+                fields[place[0]] = value
+        record = self._record(OfficerRecord, fields, _OFFICER_PLACES)
         if self.errors:
             return None
         return OfficerLine(self.number, personnel_id, record)
@@ -242,30 +257,46 @@ class _Row:
             self.error(column, str(exc))
         return None
 
-    def _record(self, model: type[BaseModel], fields: dict[str, Any]) -> Any:
+    def _record(
+        self,
+        model: type[BaseModel],
+        fields: dict[str, Any],
+        places: dict[tuple, str] = _PART_COLUMNS,
+    ) -> Any:
         try:
             return model.model_validate(fields)
         except ValidationError as exc:
-            self._invalid(exc)
+            self._invalid(exc, places=places)
             return None
 
-    def _invalid(self, exc: ValidationError, column: str | None = None) -> None:
+    def _invalid(
+        self,
+        exc: ValidationError,
+        column: str | None = None,
+        places: dict[tuple, str] = _PART_COLUMNS,
+    ) -> None:
         """A model's errors, each at its column: a field of `contact`, `availability` or
-        `quiet_hours` is a column of its own; `column` is given when one cell was
-        validated alone. A list item or a field within the cell is named before the
-        message."""
+        `quiet_hours` is a column of its own, and so is each of an officer's details
+        (`places` maps a field's place in the record to its column); `column` is given
+        when one cell was validated alone. A list item or a field within the cell is
+        named before the message."""
         for error in exc.errors():
             loc = list(error["loc"])
             if column is None:
-                at = _PART_COLUMNS.get(tuple(loc[:2]))
-                if at is not None:
-                    loc = loc[2:]
-                else:
-                    at, loc = str(loc[0]), loc[1:]
+                at, loc = _column_of(loc, places)
             else:
                 at = column
             where = ", ".join(f"item {p + 1}" if isinstance(p, int) else str(p) for p in loc)
             self.error(at, f"{where}: {error['msg']}" if where else error["msg"])
+
+
+def _column_of(loc: list, places: dict[tuple, str]) -> tuple[str, list]:
+    """The column of the field at `loc` in a record, and the rest of `loc` within it."""
+    for depth in (2, 1):
+        at = places.get(tuple(loc[:depth]))
+        if at is not None:
+            return at, loc[depth:]
+    return str(loc[0]), loc[1:]
 
 
 def _items(cell: str) -> list[str]:
@@ -305,7 +336,13 @@ def _spans(cell: str) -> list[dict[str, str]]:
     return [_interval(item, expected) for item in _items(cell)]
 
 
+def _way(cell: str) -> str:
+    """A preferred way as a spreadsheet may write it: `Text`, `in person`."""
+    return "_".join(cell.lower().split())
+
+
 _PARSERS: dict[str, Callable[[str], Any]] = {
+    "officer_preferred": _way,
     "languages": _items,
     "background": _items,
     "specialties": _items,

@@ -194,19 +194,31 @@ async def _ensure_personnel_id_free(
         raise Problem(409, "Conflict", message, errors=[{"loc": ["personnel_id"], "msg": message}])
 
 
+def record_of(row: SupporterRow, personal: Personal) -> SupporterRecord:
+    """The record a live supporter's row holds, as a `PUT` would send it again: the
+    start of a change of one part of it, made by `write_supporter` like any other."""
+    return SupporterRecord.model_validate(_record_fields(row, personal))
+
+
+def _record_fields(row: SupporterRow, personal: Personal) -> dict:
+    return {
+        **row.profile,
+        "agency_id": row.agency_id,
+        "personnel_id": row.personnel_id,
+        "display_name": personal.display_name,
+        "contact": personal.contact,
+        "certified_until": row.certified_until,
+        "active": row.active,
+        "max_open_assignments": row.max_open_assignments,
+        "accepts_cross_agency": row.accepts_cross_agency,
+    }
+
+
 def _view(row: SupporterRow, personal: Personal, training: list[TrainingView]) -> SupporterView:
     return SupporterView.model_validate(
         {
-            **row.profile,
+            **_record_fields(row, personal),
             "supporter_id": row.supporter_id,
-            "agency_id": row.agency_id,
-            "personnel_id": row.personnel_id,
-            "display_name": personal.display_name,
-            "contact": personal.contact,
-            "certified_until": row.certified_until,
-            "active": row.active,
-            "max_open_assignments": row.max_open_assignments,
-            "accepts_cross_agency": row.accepts_cross_agency,
             "training": training,
             "updated_at": row.updated_at,
         }

@@ -1,0 +1,471 @@
+"""The portal in a real browser (Debian's chromium, driven by Playwright) on the whole
+stack as `peerline up` runs it, with a real SMTP relay catching the notifications. Each
+journey saves a screenshot beside the test's files, and every page it passes is checked
+with axe-core at a phone's width: no serious or critical violation."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from peerline.natsd import free_port
+from shared.tokens import issue_token
+from shared.vocab import TrainingArea
+from tests.support.clock import hours_ago
+from tests.support.mail import Mailbox
+from tests.support.requires import unavailable
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PHONE = {"width": 360, "height": 740}
+ARTIFACTS = Path(os.environ.get("PEERLINE_TEST_ARTIFACTS", ROOT / ".peerline" / "test-artifacts"))
+
+
+@dataclass
+class Stack:
+    """`peerline up` with a mail relay; tokens signed with its secret."""
+
+    urls: dict[str, str]
+    secret: str
+    mailbox: Mailbox
+    logs: Path
+
+    @property
+    def portal(self) -> str:
+        return self.urls["portal"]
+
+    def call(self, agency: str, role: str, method: str, service: str, path: str, **kw):
+        token = issue_token(self.secret, agency=agency, role=role, sub=kw.pop("sub", None))
+        answer = httpx.request(
+            method,
+            self.urls[service] + path,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+            **kw,
+        )
+        assert answer.is_success, f"{method} {path}: {answer.status_code} {answer.text}"
+        return answer.json() if answer.content else None
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory) -> Iterator[Stack]:
+    workdir = tmp_path_factory.mktemp("stack")
+    mailbox = Mailbox("127.0.0.1", free_port())
+    relay = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    relay.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
+    env |= {"PYTHONPATH": str(ROOT), "PEERLINE_SMTP_URL": mailbox.url()}
+    with open(workdir / "up.log", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "peerline", "up"],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    stack_file = workdir / ".peerline" / "stack.json"
+    try:
+        wait_until(lambda: stack_file.exists() or proc.poll() is not None, 90, "stack.json")
+        assert proc.poll() is None, (workdir / "up.log").read_text()
+        urls = json.loads(stack_file.read_text())["services"]
+        wait_until(lambda: _ready(urls), 60, "every service ready")
+        secret = (workdir / ".peerline" / "jwt-secret").read_text().strip()
+        yield Stack(urls, secret, mailbox, workdir / ".peerline" / "logs")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
+        relay.stop()
+
+
+def _ready(urls: dict[str, str]) -> bool:
+    try:
+        return all(httpx.get(f"{u}/readyz", timeout=2).status_code == 200 for u in urls.values())
+    except httpx.HTTPError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed (.ci/run installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--no-proxy-server",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def accessible(page: Page) -> None:
+    """No serious or critical axe-core violation, and nothing wider than the phone."""
+    result = Axe().run(page)
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert bad == [], f"{page.url}: {bad}"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > 360).map(e => e.tagName + '.' + e.className).slice(0, 5)"
+    )
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide: {wide}"
+
+
+def screenshot(page: Page, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"portal-{name}.png"
+    page.screenshot(path=path, full_page=True)
+    assert path.stat().st_size > 5_000
+    return path
+
+
+def sign_in(page: Page, portal: str, agency: str, role: str, subject: str) -> None:
+    """The local sign-in form, as a newcomer fills it in."""
+    if "/signin" not in page.url:
+        page.goto(f"{portal}/signin")
+    page.get_by_label("Agency id").fill(agency)
+    page.get_by_label("Role").select_option(role)
+    page.get_by_label("Id (an officer's personnel id, a supporter's id)").fill(subject)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def new_agency() -> str:
+    return "T" + uuid.uuid4().hex[:12].upper()
+
+
+def on_call_now() -> list[dict]:
+    now = datetime.now(UTC)
+    return [
+        {
+            "start": (now - timedelta(hours=1)).isoformat(),
+            "end": (now + timedelta(hours=6)).isoformat(),
+        }
+    ]
+
+
+def put_supporter(stack: Stack, agency: str, supporter_id: str, name: str, **more) -> None:
+    body = {
+        "agency_id": agency,
+        "personnel_id": f"P-{supporter_id}",
+        "display_name": name,
+        "contact": {"email": f"{supporter_id.lower()}@pso.example", "phone": "+1 555 0100 200"},
+        "rank": "Sergeant",
+        "gender": "female",
+        "languages": ["en"],
+        "specialties": ["officer_involved_shooting"],
+        "certified_until": (datetime.now(UTC) + timedelta(days=365)).date().isoformat(),
+        "active": True,
+        "availability": {"timezone": "UTC", "weekly": [], "on_call": [], "leave": []},
+        **more,
+    }
+    stack.call(agency, "coordinator", "PUT", "roster", f"/v1/supporters/{supporter_id}", json=body)
+    today = datetime.now(UTC).date()
+    record = {
+        "completed_on": today.isoformat(),
+        "expires_on": (today + timedelta(days=700)).isoformat(),
+    }
+    for area in TrainingArea:
+        stack.call(
+            agency,
+            "coordinator",
+            "PUT",
+            "roster",
+            f"/v1/supporters/{supporter_id}/training/{area}",
+            json=record,
+        )
+
+
+def test_an_officer_finds_a_peer_on_call_who_speaks_their_language(stack, page):
+    agency = new_agency()
+    put_supporter(
+        stack,
+        agency,
+        f"S1-{agency}",
+        "Ana Morales",
+        languages=["es", "en"],
+        availability={"timezone": "UTC", "weekly": [], "on_call": on_call_now(), "leave": []},
+    )
+    put_supporter(stack, agency, f"S2-{agency}", "Ben Cole", gender="male")
+    page.goto(stack.portal)
+    accessible(page)  # the sign-in page
+    sign_in(page, stack.portal, agency, "officer", "B-77")
+    assert page.url.endswith("/peers"), page.content()
+    assert page.get_by_role("status").inner_text() == "2 peers"
+    accessible(page)
+
+    page.get_by_label("Language").select_option("es")
+    page.get_by_label("On call now").check()
+    page.get_by_role("button", name="Show peers").click()
+    assert page.get_by_role("status").inner_text() == "1 peer"
+    card = page.locator(".card")
+    assert card.get_by_role("heading").inner_text() == "Ana Morales"
+    assert card.get_by_role("link", name="Call Ana").get_attribute("href").startswith("tel:")
+    assert card.get_by_role("link", name="Text").get_attribute("href").startswith("sms:")
+    screenshot(page, "officer-directory")
+
+    page.get_by_role("link", name="All crisis lines").click()
+    assert page.get_by_role("link", name="Call 988", exact=True).get_attribute("href") == "tel:988"
+    assert page.get_by_role("link", name="Crisis? Call 988").get_attribute("href") == "tel:988"
+    accessible(page)
+    screenshot(page, "officer-crisis-lines")
+    for path in ("/resources", "/preferences", "/feedback", "/privacy"):
+        page.goto(stack.portal + path)
+        accessible(page)
+    # Browsing is never recorded per person: no service's log names the officer.
+    for log in stack.logs.glob("*.log"):
+        assert "B-77" not in log.read_text(), log.name
+
+
+def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_contact(
+    stack, page, browser
+):
+    agency = new_agency()
+    alex, jo = f"S1-{agency}", f"S2-{agency}"
+    put_supporter(stack, agency, alex, "Alex Rivera")
+    stack.call(
+        agency,
+        "coordinator",
+        "PUT",
+        "roster",
+        "/v1/officers/B-5",
+        json={
+            "display_name": "Casey Brennan",
+            "contact": {"phone": "+1 555 0142 913", "preferred": "text"},
+        },
+    )
+    stack.call(
+        agency,
+        "ingest",
+        "POST",
+        "incidents",
+        "/v1/incidents",
+        json={
+            "external_id": "WEB-1",
+            "category": "officer_involved_shooting",
+            # reported late: the first offer (+24 h) is due at once
+            "occurred_at": hours_ago(30),
+            "involved": [{"personnel_id": "B-5", "role": "primary"}],
+        },
+    )
+    mails = wait_until(
+        lambda: (
+            len(stack.mailbox.to(f"{alex.lower()}@pso.example")) >= 2
+            and stack.mailbox.to(f"{alex.lower()}@pso.example")
+        ),
+        60,
+        "the assignment and due notifications",
+    )
+    links = {
+        m for mail in mails for m in re.findall(r"http://\S+/assignments/[0-9a-f-]{36}", mail.text)
+    }
+    assert len(links) == 1
+    [link] = links
+    assert "Casey" not in mails[0].text and "B-5" not in mails[0].text
+
+    page.goto(link)
+    assert "/signin?next=" in page.url
+    sign_in(page, stack.portal, agency, "supporter", alex)
+    assert page.url == link
+    assert page.get_by_text("Casey Brennan").first.is_visible(), page.content()
+    assert (
+        page.get_by_role("link", name="Call", exact=True).get_attribute("href")
+        == "tel:+15550142913"
+    )
+    accessible(page)
+    screenshot(page, "supporter-assignment")
+
+    form = page.locator("form.contact")
+    assert form.locator("textarea, input[type=text]").count() == 0  # codes only
+    form.get_by_label("Phone").check()
+    form.get_by_label("15–30 min").check()
+    form.get_by_label("Support given").check()
+    form.get_by_role("button", name="Log contact").click()
+    assert page.get_by_text("Contact logged.").is_visible()
+    assignment_id = link.rsplit("/", 1)[1]
+
+    def closed() -> list:
+        offers = stack.call(
+            agency, "coordinator", "GET", "checkins", "/v1/checkins", params={"status": "closed"}
+        )
+        return [(o["assignment_id"], o["sequence"], o["outcome"]) for o in offers]
+
+    assert wait_until(closed, 30, "the offer to close") == [(assignment_id, 1, "contacted")]
+    accessible(page)
+    screenshot(page, "supporter-contact-logged")
+    for path in ("/me", "/assignments"):
+        page.goto(stack.portal + path)
+        accessible(page)
+
+    # Access rules, through the portal.
+    other = browser.new_context(viewport=PHONE)
+    try:
+        intruder = other.new_page()
+        put_supporter(stack, agency, jo, "Jo Park")
+        intruder.goto(link)
+        sign_in(intruder, stack.portal, agency, "supporter", jo)
+        assert "Not for this account" in intruder.content()
+        assert "Casey" not in intruder.content()
+    finally:
+        other.close()
+    with httpx.Client(base_url=stack.portal) as coordinator:
+        _local_sign_in(coordinator, agency, "coordinator", "C-1")
+        pages = {
+            p: coordinator.get(p)
+            for p in (link.removeprefix(stack.portal), "/queue", "/roster", "/notifications")
+        }
+    assert pages[link.removeprefix(stack.portal)].status_code == 403
+    for answer in pages.values():
+        assert "Casey" not in answer.text and "0142" not in answer.text
+    with httpx.Client(base_url=stack.portal) as leader:
+        _local_sign_in(leader, agency, "leadership", "L-1")
+        for path in (
+            link.removeprefix(stack.portal),
+            "/assignments",
+            "/peers",
+            "/queue",
+            "/roster",
+            "/me",
+            "/preferences",
+            "/notifications",
+        ):
+            assert leader.get(path).status_code == 403, path
+    stranger = new_agency()
+    with httpx.Client(base_url=stack.portal) as foreign:
+        _local_sign_in(foreign, stranger, "coordinator", "C-9")
+        roster = foreign.get("/roster")
+    with httpx.Client(base_url=stack.portal) as foreign:  # the same id, in another agency
+        _local_sign_in(foreign, stranger, "supporter", alex)
+        mine = foreign.get("/assignments")
+        theirs = foreign.get(link.removeprefix(stack.portal))
+    assert roster.status_code == 200 and "Alex Rivera" not in roster.text
+    assert "Casey" not in mine.text and theirs.status_code == 403
+
+
+def _local_sign_in(client: httpx.Client, agency: str, role: str, subject: str) -> None:
+    page = client.get("/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    signed = client.post(
+        "/signin/local", data={"csrf": csrf, "agency": agency, "role": role, "subject": subject}
+    )
+    assert signed.status_code == 303
+
+
+HEADER = "kind,supporter_id,personnel_id,display_name,email,rank\n"
+
+
+def test_a_coordinator_sees_the_bad_cell_fixes_it_and_imports(stack, page, tmp_path):
+    agency = new_agency()
+    bad = tmp_path / "roster.csv"
+    bad.write_text(
+        HEADER + f"supporter,S1-{agency},PSO-1,Robin Hale,not-an-address,Sergeant\n"
+        f"supporter,S2-{agency},PSO-2,Kim Ortega,kim@pso.example,Officer\n"
+    )
+    sign_in(page, stack.portal, agency, "coordinator", "C-1")
+    assert page.url.endswith("/queue")
+    accessible(page)
+    page.get_by_role("link", name="Roster").click()
+    page.get_by_label("CSV file").set_input_files(bad)
+    page.get_by_role("button", name="Import").click()
+    alert = page.get_by_role("alert")
+    assert "Nothing was imported" in alert.inner_text()
+    row = alert.locator("tbody tr")
+    assert row.count() == 1
+    assert row.locator("td").all_inner_texts()[:2] == ["2", "email"]
+    assert "not-an-address" not in page.content()
+    accessible(page)
+    screenshot(page, "coordinator-import-error")
+
+    bad.write_text(bad.read_text().replace("not-an-address", "robin@pso.example"))
+    page.get_by_label("CSV file").set_input_files(bad)
+    page.get_by_role("button", name="Import").click()
+    assert "supporters 2 new" in page.get_by_role("status").inner_text()
+    assert page.get_by_role("cell", name="Robin Hale").is_visible()
+    screenshot(page, "coordinator-imported")
+    page.get_by_role("link", name="Resources").click()
+    page.get_by_label("Name").fill("Harbor Peer Line")
+    page.get_by_label("Kind").select_option("crisis_line")
+    page.get_by_label("Phone (optional)").fill("+1 555 0100 911")
+    page.get_by_label("A crisis line").check()
+    page.get_by_role("button", name="Add").click()
+    assert page.get_by_role("heading", name="Harbor Peer Line").is_visible()
+    accessible(page)
+
+    page.get_by_role("link", name="Check-in policy").click()
+    page.get_by_label("Category").select_option("fatal_collision")
+    page.get_by_label("First offer, hours after the incident").fill("12")
+    page.get_by_label("Window closes, hours after the incident").fill("48")
+    page.get_by_label("Follow-ups, days after the incident (comma separated)").fill("10")
+    page.get_by_role("button", name="Save").click()
+    row = page.get_by_role("row").filter(has_text="fatal collision")
+    assert row.locator("td").all_inner_texts()[1:4] == ["12 h", "2 days", "10 days"]
+    accessible(page)
+
+    page.get_by_role("link", name="Intake settings").click()
+    page.get_by_label("Your system's code").fill("OIS99")
+    page.get_by_label("Means").select_option("officer_involved_shooting")
+    page.get_by_role("button", name="Map it").click()
+    mapped = page.get_by_role("row").filter(has_text="OIS99")
+    assert "officer involved shooting" in mapped.inner_text()
+    accessible(page)
+
+    for path in ("/notifications", "/queue"):
+        page.goto(stack.portal + path)
+        accessible(page)
+    page.goto(stack.portal + "/feedback-codes")
+    page.get_by_label("How many").fill("4")
+    page.get_by_role("button", name="Issue codes").click()
+    assert page.locator(".code-card").count() == 4
+    accessible(page)
+    screenshot(page, "coordinator-feedback-cards")
+
+
+def test_a_leader_opens_the_dashboard_and_the_quarterly_report(stack, page):
+    agency = new_agency()
+    sign_in(page, stack.portal, agency, "leadership", "L-1")
+    assert page.url.endswith("/dashboard")
+    assert page.get_by_role("heading", name="Is the program working?").is_visible()
+    page.get_by_role("link", name="Quarterly report").first.click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Peer support program")
+    assert "Agency " + agency in page.content()
+    accessible(page)
+    screenshot(page, "leader-report")
+    page.goto(stack.portal + "/dashboard")
+    accessible(page)
