@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the images the compose stack needs on a machine that cannot reach a public
-# image registry (the CI machines, see DOCKER.md): a Docker engine and Compose v2 if
+# image registry (the CI machines; docs/deployment.md): a Docker engine and Compose v2 if
 # missing, Debian base images made with mmdebstrap from the machine's own apt sources,
 # then the local NATS, PostgreSQL and Peerline images. Every step is skipped when its
 # result already exists, so running it again costs a few seconds.

@@ -3,8 +3,8 @@
 Dead letters are read with JetStream's message-get API, one stored message after
 another up to the last sequence the stream held when the command began. Looking
 therefore leaves no consumer behind on the server and always ends. Payloads are never
-shown: they can name officers, and operators' tools carry no personal data (PRODUCT
-rule 10); the `Peerline-Dlq-*` headers say enough to decide what to do.
+shown: they can name officers, and operators' tools carry no personal data (rule
+10); the `Peerline-Dlq-*` headers say enough to decide what to do.
 """
 
 from __future__ import annotations

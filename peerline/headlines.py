@@ -1,7 +1,7 @@
 """One short line per notable event, for the `peerline up` terminal: a newcomer sees
 the chain move (incident reported, peer assigned, check-in due, notification sent)
 without a second terminal. A line names the agency, codes and short references only,
-never an officer (PRODUCT rule 10: the terminal is telemetry too)."""
+never an officer (rule 10: the terminal is telemetry too)."""
 
 from __future__ import annotations
 

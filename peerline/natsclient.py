@@ -1,6 +1,6 @@
 """How the command's tools (`events tail`, `dlq`) connect to a region's NATS.
 
-As the services do (`shared.settings`): the user from `NATS_USER` and `NATS_PASSWORD`,
+As the services do (`shared.natsaccess`): the user from `NATS_USER` and `NATS_PASSWORD`,
 the names of a credentials file of `peerline nats-config` (and of the nats CLI), so an
 operator runs `set -a; . deploy/nats/auth/credentials/peerline.env; set +a` once and
 every tool works; TLS trusting `PEERLINE_NATS_CA_FILE` where the servers ask for TLS. A
@@ -14,18 +14,15 @@ from urllib.parse import urlsplit, urlunsplit
 import nats
 from nats.aio.client import Client
 
+from shared.natsaccess import nats_access
 from shared.settings import Settings
 
 
 async def connect(nats_url: str, **options) -> Client:
     settings = Settings(nats_url=nats_url)
-    if settings.nats_user:
-        options.setdefault("user", settings.nats_user)
-        options.setdefault("password", settings.nats_password or "")
-    tls = settings.nats_tls()
-    if tls is not None:
-        options.setdefault("tls", tls)
-    return await nats.connect(settings.nats_servers(), **options)
+    return await nats.connect(
+        settings.nats_servers(), **(nats_access(settings).connect_options() | options)
+    )
 
 
 def shown(nats_url: str) -> str:

@@ -32,6 +32,7 @@ import bcrypt
 import yaml
 
 from shared.ids import AGENCY_ID_PATTERN
+from shared.subjects import subject
 
 SERVICES = "peerline"
 
@@ -49,12 +50,12 @@ class Credential:
 def agency_permissions(agency: str) -> dict:
     return {
         "publish": {
-            "allow": [f"ps.{agency}.intake.>"],
+            "allow": [subject(agency, "intake", ">")],
             # Published by Peerline only: an agency must not forge its own rejections.
-            "deny": [f"ps.{agency}.intake.rejected"],
+            "deny": [subject(agency, "intake", "rejected")],
         },
         "subscribe": {
-            "allow": [f"ps.{agency}.intake.rejected", f"_INBOX_{agency}.>"],
+            "allow": [subject(agency, "intake", "rejected"), f"_INBOX_{agency}.>"],
         },
     }
 

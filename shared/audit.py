@@ -1,5 +1,5 @@
 """Audit of every read of identifiable data, and of acts such as a confidentiality
-exception: who, what, when (PRODUCT rule 9).
+exception: who, what, when (rule 9).
 
 The record names the actor and the object's id, never the data read or written.
 """

@@ -1,8 +1,8 @@
 """Who may call an HTTP route: the verified caller, their role, their agency.
 
 Every route names the roles it admits, and every read or write of agency data goes
-through `ensure_agency`, so one agency's token never reaches another's data (PRODUCT
-rule 11).
+through `ensure_agency`, so one agency's token never reaches another's data (rule
+11).
 """
 
 from __future__ import annotations

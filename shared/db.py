@@ -28,9 +28,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -43,10 +44,12 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 from shared import sqlite
+
+T = TypeVar("T")
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -145,8 +148,36 @@ def upsert_insert(session: AsyncSession):
     return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
 
 
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+async def put_row(session: AsyncSession, model: type[T], key: dict, values: dict) -> tuple[T, bool]:
+    """The row of `model` at primary `key` (a dict of its key columns, in order) holding
+    `values`: created, changed, or left alone when it holds them already; and whether
+    anything was written. The one way a per-agency setting (a policy, a mapping, the
+    agency's settings) is put, so "nothing changed, nothing published" holds for all.
+    It stamps `updated_at`, where the model has one, only on a change."""
+    row = await session.get(model, tuple(key.values()))
+    if row is not None and all(getattr(row, name) == value for name, value in values.items()):
+        return row, False
+    if row is None:
+        row = model(**key)
+        session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    if hasattr(model, "updated_at"):
+        row.updated_at = datetime.now(UTC)
+    return row, True
+
+
+def sessionmaker(
+    engine: AsyncEngine, after_commit: Callable[[Session], None] | None = None
+) -> async_sessionmaker:
+    """Sessions of `engine`; `after_commit(session)` runs after each of them commits
+    (SQLAlchemy's event, on a session class of this maker's own, so that no other
+    maker's sessions are touched)."""
+    if after_commit is None:
+        return async_sessionmaker(engine, expire_on_commit=False)
+    own = type("Session", (Session,), {})
+    event.listen(own, "after_commit", after_commit)
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=own)
 
 
 async def ping(engine: AsyncEngine, timeout: float = 2.0) -> bool:

@@ -1,4 +1,5 @@
-"""Every v1 event of CONTRACT.md, and the roster's directory events, as pydantic models.
+"""Every v1 event of the public contract (docs/contract/), and the roster's directory
+events, as pydantic models.
 
 Each model knows its subject (`ps.<agency_id>.<noun>.<verb>`) and its CloudEvents type
 (`peerline.<noun>.<verb>.v1`). Consumers ignore unknown fields so producers may add
@@ -22,6 +23,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from shared import subjects
 from shared.ids import AgencyId, ExternalId, PersonnelId
 from shared.vocab import (
     AssignmentReason,
@@ -82,11 +84,11 @@ class Event(BaseModel):
 
     @classmethod
     def subject_pattern(cls) -> str:
-        return f"ps.*.{cls.noun}.{cls.verb}"
+        return subjects.subject(subjects.ALL_AGENCIES, cls.noun, cls.verb)
 
     @property
     def subject(self) -> str:
-        return f"ps.{self.agency_id}.{self.noun}.{self.verb}"
+        return subjects.subject(self.agency_id, self.noun, self.verb)
 
 
 LocPart = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_?-]{1,64}$")] | int
@@ -256,7 +258,7 @@ class FeedbackSubmitted(Event):
 
 
 class ConfidentialityExceptionRecorded(Event):
-    """A supporter or coordinator set confidentiality aside (PRODUCT rule 9). Only the
+    """A supporter or coordinator set confidentiality aside (rule 9). Only the
     reason code and the day travel, so metrics can count exceptions without learning
     whose they were: no supporter, officer or assignment."""
 
@@ -347,7 +349,7 @@ class OfficerUpdated(_RosterEvent):
 
 class PreferencesUpdated(_RosterEvent):
     """An officer's preferences changed. Only `opted_out` travels: other services must
-    honour an opt-out at once (PRODUCT rule 3); the other wishes concern matching alone."""
+    honour an opt-out at once (rule 3); the other wishes concern matching alone."""
 
     verb: ClassVar[str] = "preferences_updated"
 

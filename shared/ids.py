@@ -1,4 +1,4 @@
-"""Identifiers of CONTRACT.md, as pydantic types, and the derived ids.
+"""Identifiers of the public contract (docs/contract/), as pydantic types, and the derived ids.
 
 `incident_id` is derived from `(agency_id, external_id)` so that every replay of one
 report maps to one incident, whichever replica or path (HTTP, NATS, EIDO) received it.

@@ -1,4 +1,4 @@
-"""Logging that keeps personal data out of logs (PRODUCT rule 10).
+"""Logging that keeps personal data out of logs (rule 10).
 
 Messages Peerline writes name no people by construction. Tracebacks are the risk: the
 message of a database error quotes the row it failed on (PostgreSQL: "Failing row

@@ -64,6 +64,15 @@ class OutboxRow(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True, default=None)
 
 
+STAGED = "peerline.outbox.staged"
+"""A session's `info` key, set when outbox rows are staged in it: the runtime's
+after-commit hook wakes the relay for those sessions only (`ServiceRuntime`)."""
+
+
+def _staged(session: AsyncSession) -> None:
+    session.info[STAGED] = True
+
+
 def _row(event: Event, source: str, now: datetime, trace: Context | None = None) -> dict:
     payload, headers = cloudevents.encode(event, source=source, trace=trace)
     return {
@@ -79,6 +88,7 @@ def add(session: AsyncSession, event: Event, *, source: str, trace: Context | No
     """Stage `event` for publishing when `session` commits (and only then), in the trace
     context `trace` (the current one unless given)."""
     session.add(OutboxRow(**_row(event, source, datetime.now(UTC), trace)))
+    _staged(session)
 
 
 async def add_messages(
@@ -100,6 +110,7 @@ async def add_messages(
             for key, (subject, payload, headers) in messages
         ]
         await session.execute(insert(OutboxRow.__table__), rows)
+        _staged(session)
 
 
 async def add_all(
@@ -111,10 +122,12 @@ async def add_all(
         now = datetime.now(UTC)
         rows = [_row(event, source, now, trace) for event, trace in events]
         await session.execute(insert(OutboxRow.__table__), rows)  # Core: no ORM bookkeeping
+        _staged(session)
 
 
 class Relay:
-    """Publishes committed outbox rows; `wake()` after a commit for low latency.
+    """Publishes committed outbox rows; woken by every commit that staged some, for low
+    latency, and looking on its own at least every few seconds.
 
     No transaction is held while publishing: rows are read, published, then marked. A
     crash in between publishes them again, which `Nats-Msg-Id` dedupes, and so does a

@@ -17,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+
 PROBLEM_JSON = "application/problem+json"
 _LOC_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -60,6 +62,24 @@ def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
     return problem_response(422, "Unprocessable Content", detail, errors=errs)
 
 
+DOMAIN_STATUS: dict[type[DomainError], tuple[int, str]] = {
+    NotFound: (404, "Not Found"),
+    NotAllowed: (403, "Forbidden"),
+    Conflict: (409, "Conflict"),
+    Invalid: (422, "Unprocessable Content"),
+}
+
+
+def domain_problem(exc: DomainError) -> JSONResponse:
+    """The problem document of a use case's refusal: the one place its kind becomes a
+    status (a 422 names the field, as a request model's would)."""
+    status, title = next(v for k, v in DOMAIN_STATUS.items() if isinstance(exc, k))
+    if isinstance(exc, Invalid):
+        errors = [{"loc": [exc.field], "msg": exc.message}]
+        return problem_response(status, title, f"{exc.field}: {exc.message}", errors=errors)
+    return problem_response(status, title, exc.message)
+
+
 def install_problem_handlers(
     app: FastAPI, unavailable: Callable[[], Awaitable[bool]] | None = None
 ) -> None:
@@ -69,6 +89,10 @@ def install_problem_handlers(
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc.status, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return domain_problem(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

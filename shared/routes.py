@@ -1,5 +1,6 @@
-"""What every service's routes share: the runtime as a dependency, the problem answers
-they document, and a 422 that names the field at fault."""
+"""What every service's routes share: the runtime and the objects it provides as
+dependencies, the problem answers they document, and a 422 that names the field at
+fault."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ async def _runtime(request: Request) -> ServiceRuntime:
 
 
 Runtime = Annotated[ServiceRuntime, Depends(_runtime)]
+
+
+class Provided:
+    """`Provided[Sealer]`: a route's parameter of the object the service wired with
+    `runtime.provide(...)`."""
+
+    def __class_getitem__(cls, kind: type):
+        async def provided(request: Request):
+            return request.app.state.runtime.provided(kind)
+
+        return Annotated[kind, Depends(provided)]
 
 
 def problems(**descriptions: str) -> dict[int, dict[str, str]]:

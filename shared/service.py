@@ -18,17 +18,19 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 from fastapi import FastAPI
-from faststream.nats import NatsBroker, NatsSecurity, NatsUserPassword
+from faststream.exceptions import IncorrectState
+from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import bus, db, inbox
+from shared import bus, db, inbox, outbox
 from shared.bus import Received
 from shared.events import Event
 from shared.health import health_router
 from shared.http_guard import HttpGuard
+from shared.natsaccess import nats_access
 from shared.outbox import Relay
 from shared.periodic import Periodic
 from shared.problems import install_problem_handlers
@@ -52,15 +54,6 @@ Apply = Callable[[AsyncSession, list[Received[T]]], Awaitable[None]]
 
 def event_key(event: Event) -> str:
     return str(event.event_id)
-
-
-def _nats_security(settings: Settings) -> NatsSecurity | None:
-    """A NATS user of `peerline nats-config` where the servers ask for one, and TLS
-    trusting the region's CA where it is configured."""
-    tls = settings.nats_tls()
-    if settings.nats_user:
-        return NatsUserPassword(settings.nats_user, settings.nats_password or "", ssl_context=tls)
-    return NatsSecurity(ssl_context=tls) if tls else None
 
 
 class Worker(Protocol):
@@ -88,13 +81,15 @@ class ServiceRuntime:
         self.read_engine = db.read_engine(self.engine)
         self.telemetry.instrument_engines(self.engine, self.read_engine)
         # Writes (and reads that decide a write) go through `sessions`; reads that must
-        # not wait for the writer, such as HTTP GETs, through `readers`.
-        self.sessions = db.sessionmaker(self.engine)
+        # not wait for the writer, such as HTTP GETs, through `readers`. Every commit of
+        # a session that staged outbox rows wakes the relay, so an event leaves within
+        # milliseconds whoever committed it.
+        self.sessions = db.sessionmaker(self.engine, after_commit=self._committed)
         self.readers = db.sessionmaker(self.read_engine)
         self.broker = NatsBroker(
             settings.nats_servers(),
             name=f"peerline-{self.name}",
-            security=_nats_security(settings),
+            security=nats_access(settings).security(),
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),
             log_level=logging.DEBUG,
@@ -112,20 +107,24 @@ class ServiceRuntime:
         self.consumers: list[bus.Consumer] = []
         self._bus_started = False
         self._bus_task: asyncio.Task | None = None
+        self._js: JetStreamContext | None = None
+        self._provided: dict[type, object] = {}
 
     def jetstream(self) -> JetStreamContext | None:
+        """JetStream on the broker's connection, while the bus is joined; else None."""
         if not self._bus_started or not self._connected():
             return None
-        return self.broker.config.connection_state.stream
+        return self._js
 
     def _connected(self) -> bool:
-        conn = self.broker._connection
-        return conn is not None and conn.is_connected
+        try:
+            return self.broker.connection.is_connected
+        except IncorrectState:  # not connected yet, or stopped
+            return False
 
-    async def commit(self, session: AsyncSession) -> None:
-        """Commit, then tell the relay there are events to publish."""
-        await session.commit()
-        self.relay.wake()
+    def _committed(self, session) -> None:
+        if session.info.pop(outbox.STAGED, False):
+            self.relay.wake()
 
     async def database_ok(self) -> bool:
         return await db.ping(self.read_engine)  # not queued behind a long write
@@ -162,7 +161,7 @@ class ServiceRuntime:
                         new.discard(k)  # a repeat within the batch is a duplicate too
                 if todo:
                     await apply(session, todo)
-                await self.commit(session)
+                await session.commit()
 
         self.consumers.append(
             bus.Consumer(
@@ -183,7 +182,20 @@ class ServiceRuntime:
 
     def every(self, name: str, interval: float, job: Callable[[], Awaitable[object]]) -> None:
         """Run `job` at start and every `interval` seconds (see `shared.periodic`)."""
-        self.workers.append(Periodic(name, interval, job))
+        self.add_worker(Periodic(name, interval, job))
+
+    def add_worker(self, worker: Worker) -> None:
+        """Start `worker` with the service (after the relay) and stop it before."""
+        self.workers.append(worker)
+
+    def provide(self, value: T) -> T:
+        """Make `value` what routes that ask for its type get (`shared.routes.Provided`):
+        one object of the service's own, wired here rather than looked up by name."""
+        self._provided[type(value)] = value
+        return value
+
+    def provided(self, kind: type[T]) -> T:
+        return self._provided[kind]
 
     async def readiness(self) -> dict[str, bool]:
         return {
@@ -198,9 +210,8 @@ class ServiceRuntime:
         while True:
             try:
                 await self.broker.connect()
-                await provision(
-                    self.broker.config.connection_state.stream, self.settings.stream_replicas
-                )
+                self._js = self.broker.connection.jetstream()
+                await provision(self._js, self.settings.stream_replicas)
                 await self.broker.start()
                 self._bus_started = True
                 self.relay.wake()

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
         default=90,
         ge=1,
         description="Days after the last activity of a finished care episode before its "
-        "identifiable records are purged (PRODUCT rule 8).",
+        "identifiable records are purged (rule 8).",
     )
 
     # Where services and the people they notify find each other.
@@ -191,7 +191,7 @@ class Settings(BaseSettings):
         default=5,
         ge=1,
         description="Smallest count a published metric cell may show; 1 to this minus one "
-        "is suppressed, with complementary cells (PRODUCT rule 2).",
+        "is suppressed, with complementary cells (rule 2).",
     )
     metrics_min_agency_officers: int = Field(
         default=20,

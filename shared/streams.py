@@ -18,7 +18,7 @@ from nats.js import JetStreamContext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from shared.subjects import DLQ_PREFIX
+from shared.subjects import ALL_AGENCIES, DLQ_PREFIX, intake_subject, subject
 
 log = logging.getLogger(__name__)
 
@@ -53,30 +53,35 @@ class StreamSpec:
 
 INTAKE = StreamSpec(
     name="PEERLINE_INTAKE",
-    subjects=("ps.*.intake.incident",),
+    subjects=(intake_subject(ALL_AGENCIES),),
     max_age=7 * DAY,
     description="Raw incident reports from agencies (untrusted, validated by incidents).",
 )
 EVENTS = StreamSpec(
     name="PEERLINE_EVENTS",
     subjects=(
-        "ps.*.intake.rejected",
-        "ps.*.incident.*",
-        "ps.*.assignment.*",
-        "ps.*.contact.*",
-        "ps.*.referral.*",
-        "ps.*.feedback.*",
-        "ps.*.exception.*",
-        "ps.*.notification.*",
-        "ps.*.roster.*",
+        subject(ALL_AGENCIES, "intake", "rejected"),
+        *(
+            subject(ALL_AGENCIES, noun, "*")
+            for noun in (
+                "incident",
+                "assignment",
+                "contact",
+                "referral",
+                "feedback",
+                "exception",
+                "notification",
+                "roster",
+            )
+        ),
     ),
-    # Care events name officers: they leave the bus with the care window (PRODUCT rule 8).
+    # Care events name officers: they leave the bus with the care window (rule 8).
     max_age=90 * DAY,
     description="Peerline's published events.",
 )
 CHECKINS = StreamSpec(
     name="PEERLINE_CHECKINS",
-    subjects=("ps.*.checkin.>",),
+    subjects=(subject(ALL_AGENCIES, "checkin", ">"),),
     max_age=90 * DAY,
     allow_msg_schedules=True,
     allow_msg_ttl=True,

@@ -1,7 +1,9 @@
-"""Subjects of the bus: `ps.<agency_id>.<noun>.<verb>`.
+"""Subjects of the bus: `ps.<agency_id>.<noun>.<verb>`, and the longer subjects of the
+check-in timers (`ps.<agency_id>.checkin.timer.<checkin_id>.<kind>`). Every subject and
+subject filter is built here, so the pattern lives in one place.
 
 The agency is a subject token so that NATS permissions can wall one agency's
-credentials off from another's (PRODUCT rule 11).
+credentials off from another's (rule 11).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from shared.ids import AGENCY_ID_PATTERN
 PREFIX = "ps"
 INTAKE_INCIDENT = "intake.incident"
 ALL_AGENCIES = "*"
+EVERYTHING = f"{PREFIX}.>"  # every agency's every event and intake
 DLQ_PREFIX = "peerline.dlq"
 
 
@@ -22,11 +25,12 @@ class Subject(NamedTuple):
     verb: str
 
 
-def subject(agency_id: str, noun: str, verb: str) -> str:
-    """Build a subject; the agency must be a valid agency id or the `*` wildcard."""
+def subject(agency_id: str, noun: str, verb: str, *more: str) -> str:
+    """Build a subject (or, with wildcards, a filter); the agency must be a valid agency
+    id or the `*` wildcard. `more` tokens follow the verb (the timers' subjects)."""
     if agency_id != ALL_AGENCIES and not AGENCY_ID_PATTERN.fullmatch(agency_id):
         raise ValueError("agency_id is not a valid subject token")
-    return f"{PREFIX}.{agency_id}.{noun}.{verb}"
+    return ".".join((PREFIX, agency_id, noun, verb, *more))
 
 
 def intake_subject(agency_id: str) -> str:

@@ -1,4 +1,4 @@
-"""OpenTelemetry set-up that records no personal data (PRODUCT rule 10).
+"""OpenTelemetry set-up that records no personal data (rule 10).
 
 Traces follow a report from the CAD's HTTP call through the outbox and the bus to every
 consumer. Instrumentations record more than we may keep (URL paths name officers,

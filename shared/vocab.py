@@ -1,4 +1,5 @@
-"""The v1 vocabularies of CONTRACT.md. Values are wire names: never rename one."""
+"""The v1 vocabularies of the public contract (docs/contract/). Values are wire names:
+never rename one."""
 
 import enum
 
@@ -107,7 +108,7 @@ class AssignmentReason(enum.StrEnum):
 
 
 class ExceptionReason(enum.StrEnum):
-    """Why confidentiality was set aside (PRODUCT rule 9): recorded as this code and a
+    """Why confidentiality was set aside (rule 9): recorded as this code and a
     date, never what was said."""
 
     IMMINENT_HARM = "imminent_harm"

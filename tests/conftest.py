@@ -15,7 +15,7 @@ import pytest
 from peerline.natsd import NatsServer
 from shared.tokens import Role, issue_token
 
-pytest_plugins = ["tests.support.running"]
+pytest_plugins = ["tests.support.running", "tests.support.stack"]
 
 JWT_SECRET = "test-secret-" + "x" * 32
 POSTGRES_ADMIN_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")

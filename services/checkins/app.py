@@ -28,9 +28,8 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         "never what was said.",
         anonymous_paths=ANONYMOUS_PATHS,
     )
-    care = Care(runtime.source)
-    app.state.care = care
-    app.state.pseudonyms = Pseudonyms(settings)
+    care = runtime.provide(Care(runtime.source))
+    runtime.provide(Pseudonyms(settings))
     for router in ROUTERS:
         app.include_router(router)
     subscribers.register(runtime, care)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from shared.auth import Principal, Role, require_role
-from shared.routes import problems
+from shared.pseudonyms import Pseudonyms
+from shared.routes import Provided, problems
 
 from .care import Care
 
@@ -17,11 +18,8 @@ PROBLEMS = problems(
 )
 
 
-async def _care(request: Request) -> Care:
-    return request.app.state.care
-
-
-CareCases = Annotated[Care, Depends(_care)]
+CareCases = Provided[Care]
+Pseudonymise = Provided[Pseudonyms]
 Supporter = Annotated[Principal, Depends(require_role(Role.SUPPORTER))]
 Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
 SupporterOrCoordinator = Annotated[

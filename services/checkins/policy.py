@@ -1,11 +1,12 @@
 """When check-ins are offered: the agency's policy per incident category, as pure code.
 
-Every time is measured from the incident's `occurred_at` (PRODUCT, the flow, step 3):
-the first offer is due at `first_offer_after` (default +24 h) and its window closes at
-`window_closes_after` (+72 h). Follow-up offers come at each of `follow_ups` (+7 d,
-+30 d), and an anniversary offer at `anniversary_after` (+365 d) for line-of-duty
-deaths, officer-involved shootings and mass casualties, whose anniversaries peer teams
-know to bring reactions back. Each later offer has a window as long as the first's.
+Every time is measured from the incident's `occurred_at` (docs/product.md, the care
+timeline, step 3): the first offer is due at `first_offer_after` (default +24 h) and
+its window closes at `window_closes_after` (+72 h). Follow-up offers come at each of
+`follow_ups` (+7 d, +30 d), and an anniversary offer at `anniversary_after` (+365 d)
+for line-of-duty deaths, officer-involved shootings and mass casualties, whose
+anniversaries peer teams know to bring reactions back. Each later offer has a window
+as long as the first's.
 
 An offer whose due time has passed when it is planned (a late-reported incident, or a
 follow-up after a slow first contact) is due at once, and its window is never shorter

@@ -1,4 +1,4 @@
-"""Purging identifiable care records once the care window has passed (PRODUCT rule 8).
+"""Purging identifiable care records once the care window has passed (rule 8).
 
 A care episode is an assignment with its offers, contacts and referrals. Once its care
 has ended, nothing of it is open (an anniversary offer still to come keeps it), and its

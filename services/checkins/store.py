@@ -1,6 +1,6 @@
 """The check-ins service's own tables.
 
-Identifiable care records (PRODUCT rule 8) are `assignments` (which officer a supporter
+Identifiable care records (rule 8) are `assignments` (which officer a supporter
 reaches) with their `checkins`, `contacts` and `referrals`: all of them are purged
 together once the care window has passed (`retention`). Contacts and referrals hold
 codes, buckets and times only, never content (rule 1), and name the officer only by

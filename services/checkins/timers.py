@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.bus import Delivery, Outgoing, Poison
 from shared.ids import derived_event_id
+from shared.subjects import ALL_AGENCIES, subject
 from shared.timers import Timer, tombstone
 
 
@@ -44,11 +45,11 @@ class Fired(BaseModel):
     kind: Kind
 
 
-FIRED = "ps.*.checkin.fired.*"
+FIRED = subject(ALL_AGENCIES, "checkin", "fired", "*")
 
 
 def _timer_subject(agency_id: str, checkin_id: str, kind: Kind) -> str:
-    return f"ps.{agency_id}.checkin.timer.{checkin_id}.{kind}"
+    return subject(agency_id, "checkin", "timer", checkin_id, kind)
 
 
 Staged = list[tuple[uuid.UUID, Outgoing]]  # outbox key and message
@@ -67,7 +68,7 @@ def timer_messages(
         timer = Timer(
             subject=_timer_subject(agency_id, checkin_id, kind),
             fire_at=fire_at,
-            target=f"ps.{agency_id}.checkin.fired.{kind}",
+            target=subject(agency_id, "checkin", "fired", kind),
             payload=payload.model_dump_json().encode(),
             headers=headers,
         )

@@ -27,9 +27,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         description="Critical-incident intake from agencies' dispatch and records systems.",
         body_limits={"/v1/eido": EIDO_MAX_BYTES},
     )
-    writer = IntakeWriter(runtime)
-    runtime.workers.append(writer)
-    app.state.intake = writer
+    runtime.add_worker(runtime.provide(IntakeWriter(runtime)))
     app.include_router(http.router, tags=["incidents"])
     subscribers.register(runtime)
     return app

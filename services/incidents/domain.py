@@ -2,7 +2,7 @@
 
 A report keeps only agency, incident reference, category (or the source type to map),
 time and the involved personnel with their role; everything else a CAD sends (civilian
-names, narratives, notes) is dropped at the door (PRODUCT rule 7).
+names, narratives, notes) is dropped at the door (rule 7).
 
 Snapshots merge: an officer once involved stays involved even if a later snapshot
 omits them (they still deserve the offer); a new officer or a changed role or category

@@ -4,7 +4,7 @@
 The models below declare only the parts Peerline uses: the incident's id, type, status
 and time, the agencies, the agents and the units they staff. Everything else in a
 document (persons, locations, notes, calls, additional data, vehicles, jCards) is never
-read into a model, so it cannot be stored, forwarded or logged (PRODUCT rule 7).
+read into a model, so it cannot be stored, forwarded or logged (rule 7).
 
 They tolerate what real dispatch systems send besides the schema's exact shape (both
 `lastUpdateTimeStamp` and `lastUpdateTimestamp`, `incidentComponent` as an object or a

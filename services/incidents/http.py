@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, ensure_agency, require_role
+from shared.db import put_row
 from shared.events import Involved
 from shared.ids import incident_id_for
 from shared.problems import Problem
-from shared.routes import Runtime, problems
+from shared.routes import Provided, Runtime, problems
 from shared.service import ServiceRuntime
 from shared.vocab import Category, RetractionReason
 
@@ -32,6 +33,7 @@ PROBLEMS = problems(s404="No such incident")
 
 Ingest = Annotated[Principal, Depends(require_role(Role.INGEST))]
 Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
+Writer = Provided[intake.IntakeWriter]
 Retractor = Annotated[Principal, Depends(require_role(Role.INGEST, Role.COORDINATOR))]
 IncidentIdPath = Annotated[uuid.UUID, Path(description="The id Peerline gave the incident")]
 
@@ -139,10 +141,9 @@ class SourceTypeView(BaseModel):
     responses=PROBLEMS,
     summary="Report a critical incident",
 )
-async def report_incident(report: IncidentReport, caller: Ingest, request: Request) -> IntakeAnswer:
+async def report_incident(report: IncidentReport, caller: Ingest, writer: Writer) -> IntakeAnswer:
     if report.agency_id is not None:
         ensure_agency(caller, report.agency_id)
-    writer: intake.IntakeWriter = request.app.state.intake
     result = await writer.submit(caller.agency, report)
     return IntakeAnswer(incident_id=result.incident_id, status=result.status)
 
@@ -155,7 +156,9 @@ async def report_incident(report: IncidentReport, caller: Ingest, request: Reque
     summary="Report incidents as NENA EIDOs: one EIDO, or an STA-024 event notification",
     openapi_extra=EIDO_BODY,
 )
-async def report_eido(caller: Ingest, request: Request, rt: Runtime) -> list[EidoAnswer]:
+async def report_eido(
+    caller: Ingest, request: Request, rt: Runtime, writer: Writer
+) -> list[EidoAnswer]:
     """Each EIDO is a whole snapshot of its incident and goes through the same intake
     as `POST /v1/incidents`. Every EIDO is read before any is applied, so a notification
     with one bad EIDO changes nothing."""
@@ -167,11 +170,11 @@ async def report_eido(caller: Ingest, request: Request, rt: Runtime) -> list[Eid
         readings = [eido.read(doc, at, settings, overrides) for at, doc in documents]
     except eido.Invalid as exc:
         raise exc.problem() from None
-    return [await _apply_eido(rt, request, caller.agency, r) for r in readings]
+    return [await _apply_eido(rt, writer, caller.agency, r) for r in readings]
 
 
 async def _apply_eido(
-    rt: ServiceRuntime, request: Request, agency_id: str, reading: eido.Reading
+    rt: ServiceRuntime, writer: intake.IntakeWriter, agency_id: str, reading: eido.Reading
 ) -> EidoAnswer:
     incident_id = incident_id_for(agency_id, reading.external_id)
     if reading.cancelled is not None:
@@ -184,7 +187,6 @@ async def _apply_eido(
         return EidoAnswer(incident_id=incident_id, status=status)
     if reading.report is None:
         return EidoAnswer(incident_id=incident_id, status=EidoStatus.IGNORED)
-    writer: intake.IntakeWriter = request.app.state.intake
     result = await writer.submit(agency_id, reading.report)
     return EidoAnswer(incident_id=result.incident_id, status=EidoStatus(result.status.value))
 
@@ -232,15 +234,9 @@ async def put_eido_settings(
         "agency_identifiers": sorted({i.lower() for i in body.agency_identifiers}),
         "dispatchers": body.dispatchers,
         "personnel_id": body.personnel_id.value,
-        "updated_at": datetime.now(UTC),
     }
     async with rt.sessions() as session:
-        row = await session.get(EidoSettingsRow, caller.agency)
-        if row is None:
-            session.add(EidoSettingsRow(agency_id=caller.agency, **values))
-        else:
-            for name, value in values.items():
-                setattr(row, name, value)
+        await put_row(session, EidoSettingsRow, {"agency_id": caller.agency}, values)
         await session.commit()
     return body.model_copy(update={"agency_identifiers": values["agency_identifiers"]})
 
@@ -326,21 +322,10 @@ async def put_source_type(
     code: Annotated[SourceType, Path()], body: SourceTypeMapping, caller: Coordinator, rt: Runtime
 ) -> SourceTypeView:
     key = normalise(code)
+    category = body.category.value if body.category else None
     async with rt.sessions() as session:
-        row = await session.get(SourceTypeRow, (caller.agency, key))
-        category = body.category.value if body.category else None
-        if row is None:
-            session.add(
-                SourceTypeRow(
-                    agency_id=caller.agency,
-                    code=key,
-                    category=category,
-                    updated_at=datetime.now(UTC),
-                )
-            )
-        else:
-            row.category = category
-            row.updated_at = datetime.now(UTC)
+        where = {"agency_id": caller.agency, "code": key}
+        await put_row(session, SourceTypeRow, where, {"category": category})
         await session.commit()
     return SourceTypeView(code=key, category=body.category, origin="agency")
 

@@ -301,7 +301,7 @@ class IntakeWriter:
     async def _transaction(self, batch: list[_Pending]) -> list[IntakeResult]:
         async with self._runtime.sessions() as session:
             results = await apply_reports(session, [p.report for p in batch], self._runtime.source)
-            await self._runtime.commit(session)
+            await session.commit()
         return results
 
 
@@ -332,5 +332,5 @@ async def retract(runtime: ServiceRuntime, incident: IncidentRow, reason: Retrac
             ),
             source=runtime.source,
         )
-        await runtime.commit(session)
+        await session.commit()
         return True

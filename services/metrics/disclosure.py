@@ -1,4 +1,4 @@
-"""Disclosure control for published tables (PRODUCT rule 2): pure, no I/O.
+"""Disclosure control for published tables (rule 2): pure, no I/O.
 
 A table is counts by row (a category) and column (a period), published with its row
 totals, column totals and grand total. Two steps:

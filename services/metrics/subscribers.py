@@ -10,6 +10,7 @@ from nats.js.api import DeliverPolicy
 from shared.events import CheckInClosed, CheckInScheduled
 from shared.service import ServiceRuntime
 from shared.streams import CHECKINS, EVENTS
+from shared.subjects import EVERYTHING
 
 from . import aggregation, closing
 
@@ -18,7 +19,7 @@ CLOSING_INTERVAL = 6 * 3600.0  # seconds: quarters close after weeks of grace
 
 def register(runtime: ServiceRuntime) -> None:
     runtime.consume(
-        subject="ps.>",
+        subject=EVERYTHING,
         durable="metrics-events",
         stream=EVENTS,
         apply=aggregation.apply_events,

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         "delivery status, without message bodies.",
     )
     directory = RosterDirectory(settings)
-    runtime.workers.append(directory)
+    runtime.add_worker(directory)
     subscribers.register(runtime, Deliveries(runtime, directory))
     for router in ROUTERS:
         app.include_router(router)

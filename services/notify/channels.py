@@ -12,7 +12,7 @@ that allows (decision 27):
   counts as failed.
 
 Apprise logs what it does, and its lines can name a recipient's address or host, so its
-logger is cut off from the service's log here (PRODUCT rule 10).
+logger is cut off from the service's log here (rule 10).
 """
 
 from __future__ import annotations

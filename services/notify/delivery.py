@@ -308,7 +308,7 @@ class Deliveries:
                 return
             if event is not None:
                 outbox.add(session, event, source=self._rt.source, trace=context)
-            await self._rt.commit(session)
+            await session.commit()
 
     async def _update(self, row: DeliveryRow, token: str, **values: object) -> None:
         async with self._rt.sessions() as session, session.begin():

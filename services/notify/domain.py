@@ -2,7 +2,7 @@
 for and to whom, what the message says, the order of a recipient's channels, when
 quiet hours or the rate limit hold a message back, and how long to wait before a retry.
 
-Messages name no officer and no incident detail (PRODUCT rule 4): each says what kind
+Messages name no officer and no incident detail (rule 4): each says what kind
 of thing happened, gives a short reference and a link to open it in Peerline, and
 nothing else. The templates below are the only text that leaves the service.
 """

@@ -1,4 +1,4 @@
-"""Forgetting finished notifications (PRODUCT rule 8).
+"""Forgetting finished notifications (rule 8).
 
 A ledger row says that a recipient was told about an assignment or an offer. Once it is
 sent or has failed, it serves the status view and the rate limit, then nothing: rows

@@ -26,8 +26,8 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         description="Peer supporters, officers, preferences, resources and agency settings.",
         body_limits={imports.PATH: imports.MAX_BYTES},
     )
-    app.state.sealer = Sealer(settings)
-    app.state.peers = PeerPool()
+    runtime.provide(Sealer(settings))
+    runtime.provide(PeerPool())
     for router in ROUTERS:
         app.include_router(router)
     subscribers.register(runtime)

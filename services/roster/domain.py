@@ -1,7 +1,7 @@
 """The roster as matching sees it: plain values, free of I/O.
 
 The store turns its rows into these; `matching` decides with them alone, so every rule
-(PRODUCT rules 3-6) is a pure function with plain unit and property tests. Nothing
+(rules 3-6) is a pure function with plain unit and property tests. Nothing
 here carries contact details: matching never needs them.
 """
 

@@ -107,7 +107,7 @@ Clock = Annotated[
 
 
 class Body(BaseModel):
-    """A request body: unknown fields are refused, not ignored (PRODUCT rule 1)."""
+    """A request body: unknown fields are refused, not ignored (rule 1)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -115,7 +115,7 @@ class Body(BaseModel):
 class QuietHours(Body):
     """When a person wants no non-urgent notification: times of day in their own time
     zone; `end` before `start` runs past midnight (22:00 to 07:00). Notify respects
-    them for non-urgent messages (PRODUCT, the flow, step 5)."""
+    them for non-urgent messages (docs/product.md, the care timeline, step 5)."""
 
     start: Clock
     end: Clock

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.ids import AgencyId
 from shared.problems import Problem
-from shared.routes import problems
+from shared.routes import Provided, problems
 
 from .personal import Sealer
 from .store import SupporterRow
@@ -27,11 +27,7 @@ PROBLEMS = problems(
 )
 
 
-async def _sealer(request: Request) -> Sealer:
-    return request.app.state.sealer
-
-
-Seals = Annotated[Sealer, Depends(_sealer)]
+Seals = Provided[Sealer]
 Coordinator = Annotated[Principal, Depends(require_role(Role.COORDINATOR))]
 AgencyQuery = Annotated[
     AgencyId | None,

@@ -5,7 +5,7 @@ an officer is matched against their own agency's supporters and, when needed, on
 regional pool, specialists of the incident's category first, and serves a mass-casualty
 incident in one call (`bench/matching.py` measures it beside a scan of every supporter).
 
-For each officer, in order (PRODUCT, the flow, step 2):
+For each officer, in order (docs/product.md, the care timeline, step 2):
 1. Pools. The officer's own agency first; the regional pool only when it holds nobody
    and the officer's agency uses the region (`use_regional_pool`). An officer who asked
    for someone outside their agency (`Preferences.outside_agency`) is served from the
@@ -30,42 +30,9 @@ For each officer, in order (PRODUCT, the flow, step 2):
    then the least loaded, then the smallest `supporter_id`, so equal inputs always give
    equal answers.
 
-Decisions:
-- Preferences are hard filters. A peer the officer did not ask for is likely to be
-  declined (the offer is voluntary, rule 3), and a wrong match is worse than a
-  coordinator seeing `no_preference_match` and finding the right person. Because a
-  shared language is required when languages are asked for, it is reported
-  (`language_match`) but does not rank.
-- Outside the agency means outside: when the regional pool has no one, there is no fall
-  back to the officer's own agency. Officers ask for this to keep support away from
-  colleagues; the coordinator gets `no_preference_match` instead. The officer's request
-  opens the regional pool even where their agency does not use it; the supporter's side
-  (sharing agency, accepting supporter) must still agree.
-- The chain of command runs both ways: everyone above the officer (supervisor_id
-  followed upward, stopping at a repeat so that a cycle in the records ends the walk)
-  and everyone below, directly or not. A peer is neither a boss nor a subordinate.
-  Chains and units are agency-local, so they only ever exclude supporters of the
-  officer's own agency. A supporter's unit is the one on their supporter record and the
-  one on their officer record: either matching excludes them.
-- Capacity is judged with availability, not with eligibility, when naming why nobody
-  fits: qualified, unconflicted, matching peers who are all busy or away are
-  `none_available` (wait, or ask one of them), while `no_eligible_supporter` means the
-  roster lacks trained, active peers. The reason given is the step at which the
-  candidate who got furthest was turned away (steps 2-5 above in turn:
-  `no_eligible_supporter`, `all_conflicted`, `no_preference_match`, `none_available`).
-- A batch is served in the order given, loads rising as it goes, so when supporters run
-  out the last officers in the list are the ones left `Unfilled`: callers list the
-  officers who need support most first (for example primary before witness).
-- Reasons: `specialty_match`, `background_match`, `rank_peer` (same rung) and
-  `language_match` when they held; `gender_preference` and `outside_agency_preference`
-  when asked for (and so honoured); `available_now`; `least_loaded` when a candidate who
-  fitted as well and was reachable as soon had more open assignments; `regional_pool`
-  for another agency's supporter. A sole candidate with none of these gets no reason.
-- Background overlap compares `Officer.background` with `Supporter.background`.
-- Care for the carers: a supporter gets a peer by the same rules, as an officer of their
-  own agency described by their officer record (or, lacking one, their supporter
-  record; their supporter record's background counts too), with their own preferences.
-  After an incident, its involved are excluded and its category fits as for officers.
+Why preferences are hard filters, how far "outside the agency" goes, which way the
+chain of command runs, and how the reason for an unfilled assignment is chosen:
+decision 59.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ async def remind(runtime: ServiceRuntime) -> int:
                 source=runtime.source,
             )
             sent += 1
-        await runtime.commit(session)
+        await session.commit()
     if sent:
         log.info("reminded supporters of %d renewals", sent)
     return sent

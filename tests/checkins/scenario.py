@@ -3,15 +3,13 @@ publishes them, clients for each role."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
-import httpx
+from datetime import datetime
 
 from shared.events import PeerAssigned
 from shared.tokens import Role
-from shared.vocab import AssignmentReason, Category
-from tests.conftest import bearer
+from shared.vocab import Category
+from tests.support.clients import client
+from tests.support.events import peer_assigned
 
 # Seconds instead of hours and days: due at +1 s, window closes at +3 s, a follow-up
 # at +5 s (its window closing at +7 s).
@@ -21,10 +19,6 @@ COMPRESSED = {
     "follow_ups": ["PT5S"],
     "anniversary_after": None,
 }
-
-
-def client(service, agency: str, role: Role, sub: str | None = None) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=service.url, headers=bearer(agency, role, sub))
 
 
 async def compress_policy(service, agency: str, policy: dict = COMPRESSED) -> None:
@@ -41,16 +35,12 @@ def assigned(
     occurred_at: datetime | None = None,
     category: Category = Category.OFFICER_INVOLVED_SHOOTING,
 ) -> PeerAssigned:
-    return PeerAssigned(
-        agency_id=agency,
-        assignment_id=uuid.uuid4(),
-        incident_id=uuid.uuid4(),
+    return peer_assigned(
+        agency,
         personnel_id=personnel_id,
         supporter_id=supporter_id,
-        supporter_agency_id=agency,
-        reasons=[AssignmentReason.AVAILABLE_NOW],
+        occurred_at=occurred_at,
         category=category,
-        incident_occurred_at=occurred_at or datetime.now(UTC),
     )
 
 

@@ -1,5 +1,5 @@
 """Contacts record that support happened, never what was said, and only the assigned
-supporter sees which officer it was (PRODUCT rules 1, 4 and 9). Real HTTP, real NATS,
+supporter sees which officer it was (rules 1, 4 and 9). Real HTTP, real NATS,
 both databases."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from shared.events import CheckInScheduled, ContactLogged
 from shared.pseudonyms import officer_ref
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
-from tests.checkins.scenario import assigned, client, contact
+from tests.checkins.scenario import assigned, contact
 from tests.support.bus import EventLog, publish
+from tests.support.clients import client
 from tests.support.database import database_rows
 from tests.support.running import PSEUDONYM_KEY
 

@@ -1,5 +1,5 @@
 """Confidentiality exceptions are a reason code and a day, never content: audited, seen
-by the agency's coordinators, counted from an event that names no one (PRODUCT rules 1,
+by the agency's coordinators, counted from an event that names no one (rules 1,
 9 and 11). Real HTTP, real NATS, both databases."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from shared.audit import AuditRow
 from shared.events import CheckInScheduled, ConfidentialityExceptionRecorded
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
-from tests.checkins.scenario import assigned, client
+from tests.checkins.scenario import assigned
 from tests.support.bus import EventLog, publish
+from tests.support.clients import client
 from tests.support.database import database_rows
 
 YESTERDAY = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()

@@ -13,8 +13,8 @@ from shared.audit import AuditRow
 from shared.events import FeedbackSubmitted
 from shared.streams import EVENTS
 from shared.tokens import Role
-from tests.checkins.scenario import client
 from tests.support.bus import EventLog
+from tests.support.clients import client
 from tests.support.database import database_rows
 
 CALLER_TRACE = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"

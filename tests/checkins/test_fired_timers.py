@@ -1,4 +1,4 @@
-"""A fired timer is read only on its own agency's subject (PRODUCT rule 11 on the bus):
+"""A fired timer is read only on its own agency's subject (rule 11 on the bus):
 a payload naming another agency is poison, dead-lettered, never applied."""
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ import pytest
 
 from services.checkins.timers import Fired, Kind, fired_key, fired_of
 from shared.bus import Delivery, Poison
+
+pytestmark = pytest.mark.unit
 
 
 def _delivery(subject: str, fired: Fired) -> Delivery:

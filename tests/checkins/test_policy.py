@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from services.checkins.policy import LAST_OFFER_GRACE, Plan, Policy, default_policy
 from shared.vocab import Category
+
+pytestmark = pytest.mark.unit
 
 H = timedelta(hours=1)
 D = timedelta(days=1)

@@ -12,8 +12,9 @@ from shared.events import CheckInScheduled, ReferralMade, ResourceUpdated
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
 from shared.vocab import ResourceType
-from tests.checkins.scenario import assigned, client, contact
+from tests.checkins.scenario import assigned, contact
 from tests.support.bus import EventLog, publish
+from tests.support.clients import client
 from tests.support.database import database_rows
 from tests.support.waiting import await_until
 

@@ -11,8 +11,9 @@ from services.checkins.store import AssignmentRow, CheckInRow, ContactRow
 from shared.events import CheckInClosed, CheckInScheduled
 from shared.streams import CHECKINS
 from shared.tokens import Role
-from tests.checkins.scenario import assigned, client, contact
+from tests.checkins.scenario import assigned, contact
 from tests.support.bus import EventLog, publish
+from tests.support.clients import client
 from tests.support.database import database_rows
 from tests.support.running import checkins_settings, on_the_bus
 

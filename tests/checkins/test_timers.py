@@ -18,8 +18,9 @@ from shared.events import (
 from shared.streams import CHECKINS
 from shared.tokens import Role
 from shared.vocab import CheckInOutcome, RetractionReason
-from tests.checkins.scenario import assigned, client, compress_policy, contact
+from tests.checkins.scenario import assigned, compress_policy, contact
 from tests.support.bus import EventLog, publish
+from tests.support.clients import client
 
 
 async def test_an_offer_comes_due_then_overdue_then_expires_into_the_next(checkins, agency):

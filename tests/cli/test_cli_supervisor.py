@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from peerline.supervisor import Backoff, Supervisor
 from tests.support.waiting import wait_until
 
 
+@pytest.mark.unit
 def test_pauses_double_up_to_thirty_seconds_and_reset_after_a_stable_minute() -> None:
     backoff = Backoff()
     quick_failures = [backoff.delay(uptime=0.5) for _ in range(7)]

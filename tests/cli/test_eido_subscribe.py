@@ -34,8 +34,8 @@ from shared.tokens import Role
 from tests.conftest import JWT_SECRET, bearer, token
 from tests.support.bus import EventLog
 from tests.support.certs import alternative_names, new_ca, new_leaf, server_auth, write
+from tests.support.eido import eido
 
-EIDOS = Path(__file__).parents[1] / "incidents" / "eido"
 SHOOTING = "urn:emergency:uid:incidentid:7f3a9c21e4b:psap.springfield.example"
 AGENCY_IDS = ["pd.springfield.example", "psap.springfield.example"]
 WAIT = 10.0
@@ -156,10 +156,6 @@ async def subscribed(
         client.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await client
-
-
-def eido(name: str) -> dict:
-    return json.loads((EIDOS / f"{name}.json").read_text())
 
 
 async def test_events_are_reported_and_answered_with_peerlines_verdict(incidents, agency, pki):

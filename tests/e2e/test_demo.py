@@ -13,15 +13,11 @@ from peerline.demo import AGENCIES, incidents, roster
 from shared.events import CheckInScheduled, PeerAssigned
 from shared.ids import incident_id_for
 from shared.streams import CHECKINS, EVENTS
-from tests.e2e import test_peerline_up
-from tests.e2e.test_peerline_up import peerline
 from tests.support.bus import EventLog
+from tests.support.stack import peerline
 from tests.support.waiting import await_until
 
 pytestmark = pytest.mark.e2e
-
-# `peerline up` in a fresh directory, as the other end-to-end tests start it.
-stack = test_peerline_up.stack
 
 
 async def test_the_demo_fills_a_running_stack_and_every_incident_gets_peers_and_offers(stack):

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import json
-import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import nats
@@ -26,54 +23,12 @@ from shared.streams import CHECKINS, EVENTS
 from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
 from tests.support.clock import hours_ago
+from tests.support.stack import env, peerline
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
 AGENCY = "CA0190000"
-
-
-def peerline(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "peerline", *args],
-        cwd=cwd,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        **kwargs,
-    )
-
-
-def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
-    env["PYTHONPATH"] = str(ROOT)
-    return env
-
-
-@pytest.fixture
-def stack(tmp_path):
-    """`peerline up` in a fresh directory; yields (stack.json, workdir); stops with Ctrl-C."""
-    with open(tmp_path / "up.log", "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "peerline", "up"],
-            cwd=tmp_path,
-            env=_env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    stack_file = tmp_path / ".peerline" / "stack.json"
-    try:
-        wait_until(
-            lambda: stack_file.exists() or proc.poll() is not None, timeout=90, what="stack.json"
-        )
-        assert proc.poll() is None, (tmp_path / "up.log").read_text()
-        yield json.loads(stack_file.read_text()), tmp_path, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
 
 
 async def test_a_cad_report_reaches_subscribers_through_the_whole_stack(stack):
@@ -137,7 +92,7 @@ def test_events_tail_shows_a_reported_incident(stack):
             "1",
         ],
         cwd=workdir,
-        env=_env(),
+        env=env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

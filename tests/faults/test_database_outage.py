@@ -17,9 +17,9 @@ from shared.events import FeedbackSubmitted, IncidentReported
 from shared.streams import EVENTS, provision
 from shared.tokens import Role
 from tests.conftest import POSTGRES_ADMIN_URL, bearer
-from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
 from tests.support.effects import effect_count, effects_runtime
+from tests.support.reports import report
 from tests.support.waiting import await_until
 
 pytestmark = pytest.mark.faults

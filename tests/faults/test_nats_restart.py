@@ -14,7 +14,7 @@ import pytest
 from shared.streams import EVENTS
 from shared.tokens import Role
 from tests.conftest import bearer
-from tests.incidents.test_intake_http import report
+from tests.support.reports import report
 from tests.support.waiting import await_until
 
 pytestmark = pytest.mark.faults

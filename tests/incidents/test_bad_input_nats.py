@@ -16,8 +16,8 @@ from services.incidents.domain import IncidentReport
 from services.incidents.subscribers import DURABLE
 from shared.events import IntakeRejected
 from shared.streams import DLQ, EVENTS, INTAKE
-from tests.incidents.test_bad_input import json_values, near_valid
 from tests.support.bus import EventLog
+from tests.support.reports import json_values, near_valid
 from tests.support.waiting import await_until
 
 valid = st.fixed_dictionaries(

@@ -13,8 +13,8 @@ from shared.events import IncidentReported, IncidentUpdated
 from shared.streams import EVENTS
 from shared.tokens import Role
 from tests.conftest import bearer
-from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
+from tests.support.reports import report
 from tests.support.running import incidents_settings
 from tests.support.server import ThreadedServer
 

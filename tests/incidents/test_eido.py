@@ -1,17 +1,10 @@
 """Reporting incidents as NENA EIDOs (NENA-STA-021), one at a time or in an STA-024
-`event` notification, as an agency's CAD does without an adapter.
-
-The fixtures in `eido/` follow the structure of the NENA EIDO-JSON sample and schema: a
-shooting dispatched by the Springfield police (`pd.springfield.example`), whose calls the
-regional PSAP (`psap.springfield.example`) takes, with a fire engine of another agency,
-a caller, a suspect, a location, a note, a call, additional data and a vehicle.
-"""
+`event` notification, as an agency's CAD does without an adapter (the documents:
+`tests/support/eido/`)."""
 
 from __future__ import annotations
 
-import json
 import logging
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,37 +17,17 @@ from shared.streams import EVENTS
 from shared.tokens import Role
 from tests.conftest import bearer
 from tests.support.bus import EventLog
-
-FIXTURES = Path(__file__).parent / "eido"
-PD, PSAP = "pd.springfield.example", "psap.springfield.example"
-SHOOTING = "urn:emergency:uid:incidentid:7f3a9c21e4b:psap.springfield.example"
-COLLISION = "urn:emergency:uid:incidentid:7f3a9c4402d:psap.springfield.example"
-TRAFFIC = "urn:emergency:uid:incidentid:7f3a9c3301c:psap.springfield.example"
-
-SHOOTING_INVOLVED = [
-    (f"b1234@{PD}", "primary"),  # patrol unit on scene
-    (f"b2345@{PD}", "primary"),
-    (f"b3456@{PD}", "assisting"),  # backup unit en route
-    (f"s0101@{PD}", "supervisor"),  # CommandLevel3
-    (f"ctaylor@{PSAP}", "dispatcher"),  # call taking
-    (f"dispatch4@{PD}", "dispatcher"),  # dispatching
-]
-# What the fixtures say that Peerline must never keep: names (caller, suspect, officers
-# in jCards), the address, the note, a plate, a phone number.
-CANARIES = (
-    "Whitlock",
-    "Achterberg",
-    "Alex Doe",
-    "Maple Hollow",
-    "Bluebonnet",
-    "Laundromat",
-    "7KQM219",
-    "2175550143",
+from tests.support.eido import (
+    CANARIES,
+    COLLISION,
+    FIXTURES,
+    PD,
+    PSAP,
+    SHOOTING,
+    SHOOTING_INVOLVED,
+    TRAFFIC,
+    eido,
 )
-
-
-def eido(name: str) -> dict:
-    return json.loads((FIXTURES / f"{name}.json").read_text())
 
 
 async def configure(client, url, agency, **settings) -> None:

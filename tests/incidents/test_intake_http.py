@@ -16,20 +16,7 @@ from shared.streams import EVENTS
 from shared.tokens import Role
 from tests.conftest import bearer
 from tests.support.bus import EventLog
-
-
-def report(external_id: str = "24-000123", **overrides) -> dict:
-    body = {
-        "external_id": external_id,
-        "source_type": "SHOOT",
-        "occurred_at": "2026-11-25T22:14:00-06:00",
-        "involved": [
-            {"personnel_id": "B1234", "role": "primary"},
-            {"personnel_id": "D-77", "role": "dispatcher"},
-        ],
-    }
-    body.update(overrides)
-    return body
+from tests.support.reports import report
 
 
 async def post(client, url, agency, body, role=Role.INGEST):

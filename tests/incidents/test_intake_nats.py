@@ -18,8 +18,8 @@ from shared.ids import incident_id_for
 from shared.streams import EVENTS, INTAKE, provision
 from shared.tokens import Role
 from tests.conftest import bearer
-from tests.incidents.test_intake_http import report
 from tests.support.bus import EventLog
+from tests.support.reports import report
 from tests.support.running import incidents_settings, on_the_bus
 from tests.support.waiting import await_until
 

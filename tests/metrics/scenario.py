@@ -7,8 +7,10 @@ import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import httpx
+from sqlalchemy import func, select
 
+from services.metrics.store import ContactRow, FactRow, FirstOfferRow, IncidentRow
+from shared.db import create_engine, sessionmaker
 from shared.events import (
     CheckInScheduled,
     ConfidentialityExceptionRecorded,
@@ -21,16 +23,12 @@ from shared.events import (
     PeerAssigned,
     ReferralMade,
 )
-from shared.tokens import Role
 from shared.vocab import Category, Channel, ContactOutcome, DurationBucket, InitiatedBy
-from tests.conftest import bearer
+from tests.support.bus import publish
+from tests.support.waiting import await_until
 
 JAN = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
 WINDOW = {"from": "2026-01-01", "to": "2026-03-31"}
-
-
-def client(service, agency: str, role: Role) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=service.url, headers=bearer(agency, role))
 
 
 def ref(n: int) -> str:
@@ -175,3 +173,33 @@ def lines_giving_a_cell_away(answer: dict) -> list[str]:
         lines = grid + [list(col) for col in zip(*grid, strict=True)]
         bad += [t["name"] for line in lines if sum(c["suppressed"] for c in line) == 1]
     return bad
+
+
+async def _count(service, model) -> int:
+    url = service.runtime.engine.url.render_as_string(hide_password=False)
+    engine = create_engine(url)
+    try:
+        async with sessionmaker(engine)() as session:
+            return await session.scalar(select(func.count()).select_from(model))
+    finally:
+        await engine.dispose()
+
+
+async def counted(metrics, incidents: int, contacts: int, offers: int, facts: int) -> None:
+    async def done() -> bool:
+        return (
+            await _count(metrics, IncidentRow),
+            await _count(metrics, ContactRow),
+            await _count(metrics, FirstOfferRow),
+            await _count(metrics, FactRow),
+        ) == (incidents, contacts, offers, facts)
+
+    await await_until(done, timeout=30, what="events counted")
+
+
+async def january_counted(metrics, agency: str) -> list:
+    events, checkins = january(agency)
+    await publish(metrics.nats_url, *events, *checkins)
+    # 8 incidents, 5 contacts, 5 first offers, 8 referrals + 12 feedback facts + 1 exception
+    await counted(metrics, 8, 5, 5, 21)
+    return events

@@ -15,8 +15,7 @@ import pytest
 
 from shared.tokens import Role
 from tests.conftest import token
-from tests.metrics.scenario import WINDOW
-from tests.metrics.test_metrics import _january_counted
+from tests.metrics.scenario import WINDOW, january_counted
 from tests.support.requires import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -49,7 +48,7 @@ def _chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProces
 
 
 async def test_a_leader_opens_the_dashboard_and_sees_charts(metrics, agency, tmp_path):
-    await _january_counted(metrics, agency)
+    await january_counted(metrics, agency)
     page = f"{metrics.url}/dashboard?{urlencode(WINDOW)}"
     signed_in = f"{page}#token={token(agency, Role.LEADERSHIP)}"
     dom = await asyncio.to_thread(_chromium, signed_in, tmp_path / "p1", "--dump-dom")

@@ -3,11 +3,14 @@ recoverable by subtraction from a published total, for any table."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.metrics import disclosure
 from services.metrics.disclosure import Table
+
+pytestmark = pytest.mark.unit
 
 counts = st.one_of(st.integers(0, 6), st.integers(0, 200))
 tables = st.integers(1, 6).flatmap(

@@ -7,10 +7,7 @@ import csv
 import io
 import uuid
 
-from sqlalchemy import func, select
-
 from services.metrics import aggregation
-from services.metrics.store import ContactRow, FactRow, FirstOfferRow, IncidentRow
 from shared.bus import Received
 from shared.db import create_engine, sessionmaker
 from shared.events import IncidentReported
@@ -19,49 +16,19 @@ from shared.vocab import Category
 from tests.metrics.scenario import (
     WINDOW,
     cell,
-    client,
+    counted,
     incident,
-    january,
+    january_counted,
     lines_giving_a_cell_away,
     published_cells,
     table,
 )
 from tests.support.bus import publish
-from tests.support.waiting import await_until
-
-
-async def _count(service, model) -> int:
-    url = service.runtime.engine.url.render_as_string(hide_password=False)
-    engine = create_engine(url)
-    try:
-        async with sessionmaker(engine)() as session:
-            return await session.scalar(select(func.count()).select_from(model))
-    finally:
-        await engine.dispose()
-
-
-async def _counted(metrics, incidents: int, contacts: int, offers: int, facts: int) -> None:
-    async def done() -> bool:
-        return (
-            await _count(metrics, IncidentRow),
-            await _count(metrics, ContactRow),
-            await _count(metrics, FirstOfferRow),
-            await _count(metrics, FactRow),
-        ) == (incidents, contacts, offers, facts)
-
-    await await_until(done, timeout=30, what="events counted")
-
-
-async def _january_counted(metrics, agency: str) -> list:
-    events, checkins = january(agency)
-    await publish(metrics.nats_url, *events, *checkins)
-    # 8 incidents, 5 contacts, 5 first offers, 8 referrals + 12 feedback facts + 1 exception
-    await _counted(metrics, 8, 5, 5, 21)
-    return events
+from tests.support.clients import client
 
 
 async def test_a_release_counts_what_happened_and_shows_no_small_cell(metrics, agency):
-    await _january_counted(metrics, agency)
+    await january_counted(metrics, agency)
     async with client(metrics, agency, Role.LEADERSHIP) as leader:
         answer = (await leader.get("/v1/metrics", params=WINDOW)).json()
     assert (answer["scope"], answer["agency"], answer["withheld"]) == ("agency", agency, None)
@@ -89,7 +56,7 @@ async def test_a_release_counts_what_happened_and_shows_no_small_cell(metrics, a
 
 async def test_a_replayed_stream_changes_no_number(metrics, agency):
     """A new consumer replaying the stream (no inbox marks) writes the same rows."""
-    events = await _january_counted(metrics, agency)
+    events = await january_counted(metrics, agency)
     async with client(metrics, agency, Role.LEADERSHIP) as leader:
         before = (await leader.get("/v1/metrics", params=WINDOW)).json()
     url = metrics.runtime.engine.url.render_as_string(hide_password=False)
@@ -106,7 +73,7 @@ async def test_a_replayed_stream_changes_no_number(metrics, agency):
 
 
 async def test_the_csv_carries_the_same_release(metrics, agency):
-    await _january_counted(metrics, agency)
+    await january_counted(metrics, agency)
     async with client(metrics, agency, Role.REGIONAL) as regional:
         answer = (await regional.get("/v1/metrics", params={**WINDOW, "agency": agency})).json()
         sheet = await regional.get("/v1/metrics.csv", params={**WINDOW, "agency": agency})
@@ -131,7 +98,7 @@ async def test_the_csv_carries_the_same_release(metrics, agency):
 
 async def test_leadership_sees_its_own_agency_and_the_region_sees_all(metrics, agency):
     other = "O" + uuid.uuid4().hex[:12].upper()
-    await _january_counted(metrics, agency)
+    await january_counted(metrics, agency)
     async with client(metrics, other, Role.LEADERSHIP) as stranger:
         refused = await stranger.get("/v1/metrics", params={**WINDOW, "agency": agency})
         refused_csv = await stranger.get("/v1/metrics.csv", params={**WINDOW, "agency": agency})
@@ -151,10 +118,10 @@ async def test_leadership_sees_its_own_agency_and_the_region_sees_all(metrics, a
 
 async def test_a_small_agency_is_shown_only_in_the_regional_rollup(metrics, agency):
     small = "S" + uuid.uuid4().hex[:12].upper()
-    await _january_counted(metrics, agency)
+    await january_counted(metrics, agency)
     reported: list[IncidentReported] = [incident(small, Category.LINE_OF_DUTY_DEATH, 3)]
     await publish(metrics.nats_url, *reported)
-    await _counted(metrics, 9, 5, 5, 21)
+    await counted(metrics, 9, 5, 5, 21)
     async with client(metrics, small, Role.LEADERSHIP) as leader:
         own = (await leader.get("/v1/metrics", params=WINDOW)).json()
     assert own["withheld"] and own["tables"] == []

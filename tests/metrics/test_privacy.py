@@ -11,7 +11,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from services.metrics import privacy
 from services.metrics.app import create_app
 from shared.tokens import Role
-from tests.metrics.scenario import WINDOW, client, table
+from tests.metrics.scenario import WINDOW, table
+from tests.support.clients import client
 from tests.support.running import RunningService, metrics_settings, serve_app
 
 

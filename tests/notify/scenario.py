@@ -27,6 +27,7 @@ from shared.settings import Settings
 from shared.tokens import Role
 from shared.vocab import AssignmentReason, Category, TrainingArea, UnfilledReason
 from tests.conftest import JWT_SECRET, bearer
+from tests.support.events import peer_assigned
 from tests.support.running import on_the_bus
 
 # The officer and the incident: none of this may reach a message.
@@ -114,16 +115,13 @@ def quiet_now(zone: str) -> tuple[dict, datetime]:
 
 
 def assigned(agency: str, supporter_id: str, category: Category = CATEGORY) -> PeerAssigned:
-    return PeerAssigned(
-        agency_id=agency,
-        assignment_id=uuid.uuid4(),
-        incident_id=uuid.uuid4(),
+    return peer_assigned(
+        agency,
         personnel_id=OFFICER,
         supporter_id=supporter_id,
-        supporter_agency_id=agency,
-        reasons=[AssignmentReason.SPECIALTY_MATCH],
         category=category,
-        incident_occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        reasons=[AssignmentReason.SPECIALTY_MATCH],
     )
 
 

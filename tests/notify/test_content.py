@@ -1,5 +1,5 @@
 """Every message says what happened, gives a reference and a link, and nothing else:
-no officer, no incident detail (PRODUCT rule 4). Every template is sent over email and
+no officer, no incident detail (rule 4). Every template is sent over email and
 a webhook, to supporters and to the agency's coordinators, and no delivered byte holds
 the canary officer's identifiers or the incident's details; nor does the service log
 hold a contact detail (rule 10)."""

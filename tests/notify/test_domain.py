@@ -26,6 +26,8 @@ from services.notify.domain import (
 from shared.vocab import Category, NotificationChannel
 from tests.notify.scenario import assigned, overdue, unfilled
 
+pytestmark = pytest.mark.unit
+
 CHICAGO = zone_of("America/Chicago")
 NIGHT = QuietHours(time(22, 0), time(7, 0))
 

@@ -22,13 +22,14 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from peerline.natsd import free_port
 from shared.tokens import issue_token
 from shared.vocab import TrainingArea
 from tests.support.clock import hours_ago
 from tests.support.mail import Mailbox
+from tests.support.portal import sign_in as sign_in_over_http
 from tests.support.requires import unavailable
 from tests.support.waiting import wait_until
 
@@ -164,7 +165,13 @@ def sign_in(page: Page, portal: str, agency: str, role: str, subject: str) -> No
     page.get_by_label("Agency id").fill(agency)
     page.get_by_label("Role").select_option(role)
     page.get_by_label("Id (an officer's personnel id, a supporter's id)").fill(subject)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    follow(page, page.get_by_role("button", name="Sign in", exact=True))
+
+
+def follow(page: Page, target: Locator) -> None:
+    """Click a link or a form's button, and wait for the page it leads to."""
+    with page.expect_navigation():
+        target.click()
 
 
 def new_agency() -> str:
@@ -233,7 +240,7 @@ def test_an_officer_finds_a_peer_on_call_who_speaks_their_language(stack, page):
 
     page.get_by_label("Language").select_option("es")
     page.get_by_label("On call now").check()
-    page.get_by_role("button", name="Show peers").click()
+    follow(page, page.get_by_role("button", name="Show peers"))
     assert page.get_by_role("status").inner_text() == "1 peer"
     card = page.locator(".card")
     assert card.get_by_role("heading").inner_text() == "Ana Morales"
@@ -241,7 +248,7 @@ def test_an_officer_finds_a_peer_on_call_who_speaks_their_language(stack, page):
     assert card.get_by_role("link", name="Text").get_attribute("href").startswith("sms:")
     screenshot(page, "officer-directory")
 
-    page.get_by_role("link", name="All crisis lines").click()
+    follow(page, page.get_by_role("link", name="All crisis lines"))
     assert page.get_by_role("link", name="Call 988", exact=True).get_attribute("href") == "tel:988"
     assert page.get_by_role("link", name="Crisis? Call 988").get_attribute("href") == "tel:988"
     accessible(page)
@@ -304,7 +311,7 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
     assert "/signin?next=" in page.url
     sign_in(page, stack.portal, agency, "supporter", alex)
     assert page.url == link
-    assert page.get_by_text("Casey Brennan").first.is_visible(), page.content()
+    expect(page.get_by_text("Casey Brennan").first).to_be_visible()
     assert (
         page.get_by_role("link", name="Call", exact=True).get_attribute("href")
         == "tel:+15550142913"
@@ -317,8 +324,8 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
     form.get_by_label("Phone").check()
     form.get_by_label("15–30 min").check()
     form.get_by_label("Support given").check()
-    form.get_by_role("button", name="Log contact").click()
-    assert page.get_by_text("Contact logged.").is_visible()
+    follow(page, form.get_by_role("button", name="Log contact"))
+    expect(page.get_by_text("Contact logged.")).to_be_visible()
     assignment_id = link.rsplit("/", 1)[1]
 
     def closed() -> list:
@@ -346,7 +353,7 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
     finally:
         other.close()
     with httpx.Client(base_url=stack.portal) as coordinator:
-        _local_sign_in(coordinator, agency, "coordinator", "C-1")
+        sign_in_over_http(coordinator, agency, "coordinator", "C-1")
         pages = {
             p: coordinator.get(p)
             for p in (link.removeprefix(stack.portal), "/queue", "/roster", "/notifications")
@@ -355,7 +362,7 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
     for answer in pages.values():
         assert "Casey" not in answer.text and "0142" not in answer.text
     with httpx.Client(base_url=stack.portal) as leader:
-        _local_sign_in(leader, agency, "leadership", "L-1")
+        sign_in_over_http(leader, agency, "leadership", "L-1")
         for path in (
             link.removeprefix(stack.portal),
             "/assignments",
@@ -369,23 +376,14 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
             assert leader.get(path).status_code == 403, path
     stranger = new_agency()
     with httpx.Client(base_url=stack.portal) as foreign:
-        _local_sign_in(foreign, stranger, "coordinator", "C-9")
+        sign_in_over_http(foreign, stranger, "coordinator", "C-9")
         roster = foreign.get("/roster")
     with httpx.Client(base_url=stack.portal) as foreign:  # the same id, in another agency
-        _local_sign_in(foreign, stranger, "supporter", alex)
+        sign_in_over_http(foreign, stranger, "supporter", alex)
         mine = foreign.get("/assignments")
         theirs = foreign.get(link.removeprefix(stack.portal))
     assert roster.status_code == 200 and "Alex Rivera" not in roster.text
     assert "Casey" not in mine.text and theirs.status_code == 403
-
-
-def _local_sign_in(client: httpx.Client, agency: str, role: str, subject: str) -> None:
-    page = client.get("/signin")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    signed = client.post(
-        "/signin/local", data={"csrf": csrf, "agency": agency, "role": role, "subject": subject}
-    )
-    assert signed.status_code == 303
 
 
 HEADER = "kind,supporter_id,personnel_id,display_name,email,rank\n"
@@ -401,9 +399,9 @@ def test_a_coordinator_sees_the_bad_cell_fixes_it_and_imports(stack, page, tmp_p
     sign_in(page, stack.portal, agency, "coordinator", "C-1")
     assert page.url.endswith("/queue")
     accessible(page)
-    page.get_by_role("link", name="Roster").click()
+    follow(page, page.get_by_role("link", name="Roster"))
     page.get_by_label("CSV file").set_input_files(bad)
-    page.get_by_role("button", name="Import").click()
+    follow(page, page.get_by_role("button", name="Import"))
     alert = page.get_by_role("alert")
     assert "Nothing was imported" in alert.inner_text()
     row = alert.locator("tbody tr")
@@ -415,35 +413,40 @@ def test_a_coordinator_sees_the_bad_cell_fixes_it_and_imports(stack, page, tmp_p
 
     bad.write_text(bad.read_text().replace("not-an-address", "robin@pso.example"))
     page.get_by_label("CSV file").set_input_files(bad)
-    page.get_by_role("button", name="Import").click()
+    follow(page, page.get_by_role("button", name="Import"))
     assert "supporters 2 new" in page.get_by_role("status").inner_text()
-    assert page.get_by_role("cell", name="Robin Hale").is_visible()
+    expect(page.get_by_role("cell", name="Robin Hale")).to_be_visible()
     screenshot(page, "coordinator-imported")
-    page.get_by_role("link", name="Resources").click()
+    follow(page, page.get_by_role("link", name="Resources"))
     page.get_by_label("Name").fill("Harbor Peer Line")
     page.get_by_label("Kind").select_option("crisis_line")
     page.get_by_label("Phone (optional)").fill("+1 555 0100 911")
     page.get_by_label("A crisis line").check()
-    page.get_by_role("button", name="Add").click()
-    assert page.get_by_role("heading", name="Harbor Peer Line").is_visible()
+    follow(page, page.get_by_role("button", name="Add"))
+    expect(page.get_by_role("heading", name="Harbor Peer Line")).to_be_visible()
     accessible(page)
 
-    page.get_by_role("link", name="Check-in policy").click()
+    follow(page, page.get_by_role("link", name="Check-in policy"))
     page.get_by_label("Category").select_option("fatal_collision")
     page.get_by_label("First offer, hours after the incident").fill("12")
     page.get_by_label("Window closes, hours after the incident").fill("48")
     page.get_by_label("Follow-ups, days after the incident (comma separated)").fill("10")
-    page.get_by_role("button", name="Save").click()
+    follow(page, page.get_by_role("button", name="Save"))
     row = page.get_by_role("row").filter(has_text="fatal collision")
     assert row.locator("td").all_inner_texts()[1:4] == ["12 h", "2 days", "10 days"]
     accessible(page)
 
-    page.get_by_role("link", name="Intake settings").click()
+    follow(page, page.get_by_role("link", name="Intake settings"))
     page.get_by_label("Your system's code").fill("OIS99")
     page.get_by_label("Means").select_option("officer_involved_shooting")
-    page.get_by_role("button", name="Map it").click()
+    follow(page, page.get_by_role("button", name="Map it"))
     mapped = page.get_by_role("row").filter(has_text="OIS99")
     assert "officer involved shooting" in mapped.inner_text()
+    page.get_by_label("EIDO agency ids that are this agency").fill("pd.harbor.ca.us, so.mesa.ca.us")
+    page.get_by_label("the part before @").check()
+    follow(page, page.get_by_role("button", name="Save EIDO settings"))
+    assert page.get_by_role("status").inner_text() == "Saved."
+    assert page.get_by_label("the part before @").is_checked()
     accessible(page)
 
     for path in ("/notifications", "/queue"):
@@ -451,8 +454,8 @@ def test_a_coordinator_sees_the_bad_cell_fixes_it_and_imports(stack, page, tmp_p
         accessible(page)
     page.goto(stack.portal + "/feedback-codes")
     page.get_by_label("How many").fill("4")
-    page.get_by_role("button", name="Issue codes").click()
-    assert page.locator(".code-card").count() == 4
+    follow(page, page.get_by_role("button", name="Issue codes"))
+    expect(page.locator(".code-card")).to_have_count(4)
     accessible(page)
     screenshot(page, "coordinator-feedback-cards")
 
@@ -461,8 +464,8 @@ def test_a_leader_opens_the_dashboard_and_the_quarterly_report(stack, page):
     agency = new_agency()
     sign_in(page, stack.portal, agency, "leadership", "L-1")
     assert page.url.endswith("/dashboard")
-    assert page.get_by_role("heading", name="Is the program working?").is_visible()
-    page.get_by_role("link", name="Quarterly report").first.click()
+    expect(page.get_by_role("heading", name="Is the program working?")).to_be_visible()
+    follow(page, page.get_by_role("link", name="Quarterly report").first)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Peer support program")
     assert "Agency " + agency in page.content()
     accessible(page)

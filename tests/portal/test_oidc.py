@@ -12,7 +12,7 @@ import oidc_provider_mock
 import pytest
 
 from services.portal.sessions import COOKIE
-from tests.portal.conftest import portal_settings
+from tests.support.portal import portal_settings
 
 
 @pytest.fixture

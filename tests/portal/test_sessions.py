@@ -17,7 +17,7 @@ from sqlalchemy import update
 from services.portal.sessions import COOKIE
 from services.portal.store import SessionRow
 from shared import db
-from tests.portal.conftest import csrf_of, portal_settings, sign_in
+from tests.support.portal import csrf_of, portal_settings, sign_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "services" / "portal" / "templates"
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from peerline.up import ensure_field_key
-from services.roster.personal import COORDINATOR, OfficerPersonal
+from services.roster.personal import COORDINATOR, OfficerPersonal, Sealer
 from services.roster.store import CoordinatorRow, SupporterRow
 from shared.crypto import FieldCipher, SealError
 from shared.settings import Settings
@@ -112,7 +112,7 @@ async def test_a_sealed_value_opens_only_for_its_own_record(roster, agency):
         await client.put("/v1/coordinators/S-1", json=coordinator_body(agency))
     rows = {row.supporter_id: row for row in await database_rows(roster, SupporterRow)}
     [coordinator] = await database_rows(roster, CoordinatorRow)
-    sealer = roster.app.state.sealer
+    sealer = roster.runtime.provided(Sealer)
     assert sealer.open("S-1", rows["S-1"].personal).contact.email == EMAIL
     assert sealer.open("S-1", coordinator.personal, kind=COORDINATOR).display_name == (
         COORDINATOR_NAME

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.roster.personal import Sealer
 from services.roster.revision import RevisionRow
 from services.roster.routes.imports import EXAMPLE, MAX_BYTES
 from services.roster.routes.roster_csv import parse
@@ -90,7 +91,7 @@ async def test_a_file_imports_supporters_their_training_and_officers(roster, age
     [row] = [r for r in await database_rows(roster, SupporterRow) if r.supporter_id == "S-1"]
     for personal in (EMAIL, PHONE, URL, NAME):
         assert personal.encode() not in row.personal  # sealed, as a PUT seals it
-    assert roster.app.state.sealer.open("S-1", row.personal).contact.email == EMAIL
+    assert roster.runtime.provided(Sealer).open("S-1", row.personal).contact.email == EMAIL
     [revision] = await database_rows(roster, RevisionRow)
     assert revision.revision == 1  # one change of the directories, however many rows
     assert len(await database_rows(roster, OutboxRow)) == 6  # an event per record
@@ -322,7 +323,7 @@ async def test_officer_rows_bring_the_officers_own_details_sealed(roster, agency
     }
     assert all("Casey" not in r.text and "0142" not in r.text for r in read.values())
     rows = {row.personnel_id: row for row in await database_rows(roster, OfficerRow)}
-    sealer = roster.app.state.sealer
+    sealer = roster.runtime.provided(Sealer)
     b1 = sealer.open_officer(agency, "B1", rows["B1"].personal)
     b2 = sealer.open_officer(agency, "B2", rows["B2"].personal)
     assert (b1.display_name, b1.contact.phone, b1.contact.email, b1.contact.preferred) == (

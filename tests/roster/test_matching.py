@@ -34,6 +34,8 @@ from services.roster.matching import (
 from shared.vocab import AssignmentReason as Why
 from shared.vocab import Category, UnfilledReason
 
+pytestmark = pytest.mark.unit
+
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 TODAY = NOW.date()
 LATER = date(2030, 1, 1)

@@ -2,7 +2,7 @@
 is left unfilled while someone could have served, equal supporters share a batch evenly,
 and the same inputs give the same answers.
 
-The rules are checked here from their statement (PRODUCT rules 5 and 6, the officer's
+The rules are checked here from their statement (rules 5 and 6, the officer's
 preferences, the regional pool), not through the index's own shortcuts.
 """
 
@@ -12,6 +12,7 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -29,6 +30,8 @@ from services.roster.domain import (
 )
 from services.roster.matching import Assigned, Incident, OptedOut, RosterIndex, Unfilled
 from shared.vocab import Category
+
+pytestmark = pytest.mark.unit
 
 AGENCIES = ("A", "B", "C")  # the incident is always A's
 PEOPLE = tuple(f"p{i}" for i in range(8))  # the same ids in every agency: different people

@@ -13,6 +13,7 @@ import pytest
 
 from peerline import demo
 from services.roster.assignment_store import MatchRow, Outcome
+from services.roster.personal import Sealer
 from services.roster.store import OfficerRow
 from shared.events import CheckInClosed, PeerAssigned
 from shared.outbox import OutboxRow
@@ -87,7 +88,7 @@ async def test_a_coordinator_keeps_an_officers_details_and_never_sees_them_again
             assert secret not in answer.text, secret
     assert created.json()["contact_on_file"] is read.json()["contact_on_file"] is True
     assert name_only.json()["contact_on_file"] is False  # a name is no way to reach them
-    opened = roster.app.state.sealer.open_officer(agency, "B1", row.personal)
+    opened = roster.runtime.provided(Sealer).open_officer(agency, "B1", row.personal)
     assert (opened.display_name, opened.contact.phone, opened.contact.preferred) == (
         OFFICER_NAME,
         OFFICER_PHONE,

@@ -6,6 +6,8 @@ import pytest
 
 from shared.crypto import FieldCipher, SealError, new_key
 
+pytestmark = pytest.mark.unit
+
 
 def test_a_sealed_value_opens_with_its_key_and_context():
     cipher = FieldCipher(new_key())

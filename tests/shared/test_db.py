@@ -4,12 +4,15 @@ wait for the writer. Run on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 
-from shared import db
+from shared import db, outbox
+from shared.events import IncidentRetracted
+from shared.outbox import STAGED, OutboxRow
 from tests.support.migrations import head
 
 INCIDENTS_MIGRATIONS = Path(__file__).resolve().parents[2] / "services/incidents/migrations"
@@ -76,3 +79,31 @@ async def test_replicas_starting_together_migrate_once(database_url):
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+async def test_every_commit_that_staged_outbox_rows_is_told_whatever_commits_it(database_url):
+    """The runtime wakes the outbox relay from this hook: a plain `session.commit()`,
+    a `session.begin()` block and a commit with nothing staged are told apart."""
+    engine = db.create_engine(database_url)
+    told: list[bool] = []
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(OutboxRow.metadata.create_all, tables=[OutboxRow.__table__])
+        writers = db.sessionmaker(
+            engine, after_commit=lambda s: told.append(s.info.pop(STAGED, False))
+        )
+        event = IncidentRetracted(agency_id="CA0190000", incident_id=uuid.uuid4(), reason="other")
+        async with writers() as session:
+            outbox.add(session, event, source="tests")
+            await session.commit()
+        async with writers() as session, session.begin():
+            outbox.add(session, event.model_copy(update={"event_id": uuid.uuid4()}), source="tests")
+        async with writers() as session:
+            await session.execute(text("SELECT 1"))
+            await session.commit()
+        async with db.sessionmaker(engine)() as session:  # another maker: not this hook's
+            outbox.add(session, event.model_copy(update={"event_id": uuid.uuid4()}), source="tests")
+            await session.commit()
+    finally:
+        await engine.dispose()
+    assert told == [True, True, False]

@@ -20,6 +20,8 @@ from shared.events import (
     ReferralMade,
 )
 
+pytestmark = pytest.mark.unit
+
 CONTRACT = {
     "IntakeRejected": "ps.A1.intake.rejected",
     "IncidentReported": "ps.A1.incident.reported",

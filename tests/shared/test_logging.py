@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import logging.config
 
+import pytest
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from shared.logging import WITHHELD, RedactingFormatter, config
+
+pytestmark = pytest.mark.unit
 
 
 class _Officer(BaseModel):

@@ -1,10 +1,13 @@
-"""Spans leave a service with allow-listed attributes only (PRODUCT rule 10)."""
+"""Spans leave a service with allow-listed attributes only (rule 10)."""
 
 from __future__ import annotations
 
+import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.telemetry import Telemetry
+
+pytestmark = pytest.mark.unit
 
 
 def test_paths_queries_and_exception_messages_never_leave_the_process():

@@ -1,4 +1,4 @@
-"""Assignments as each side may see them (PRODUCT rule 4, need to know).
+"""Assignments as each side may see them (rule 4, need to know).
 
 A supporter sees their own assignments with the officer's identity, and every such
 read is audited (rule 9); a coordinator sees the agency's assignments and how their

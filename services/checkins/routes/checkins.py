@@ -1,6 +1,6 @@
 """The agency's check-ins for its coordinators: what is open, overdue or closed. No
 officer is named here; the supporter's task is what the coordinator follows up
-(PRODUCT rule 3: silence never escalates past the coordinator)."""
+(rule 3: silence never escalates past the coordinator)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contacts: that support happened, never what was said (PRODUCT rule 1).
+"""Contacts: that support happened, never what was said (rule 1).
 
 The body holds exactly what `ContactLogged` carries, as codes and buckets; anything
 else is refused with nothing stored. A contact about a check-in is logged by the
@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import outbox
@@ -31,7 +31,7 @@ from shared.vocab import (
     ResourceType,
 )
 
-from ..http import PROBLEMS, CareCases, Supporter
+from ..http import PROBLEMS, CareCases, Pseudonymise, Supporter
 from ..store import OPEN, AssignmentRow, CheckInRow, ContactRow
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -75,7 +75,7 @@ class ContactLoggedView(BaseModel):
     summary="Log that a contact happened (publishes ContactLogged; may close the check-in)",
 )
 async def log_contact(
-    body: ContactBody, caller: Supporter, rt: Runtime, care: CareCases, request: Request
+    body: ContactBody, caller: Supporter, rt: Runtime, care: CareCases, pseudonyms: Pseudonymise
 ) -> ContactLoggedView:
     now = datetime.now(UTC)
     async with rt.sessions() as session:
@@ -104,7 +104,7 @@ async def log_contact(
             agency_id=agency_id,
             supporter_id=caller.sub,
             supporter_agency_id=caller.agency,
-            officer_ref=request.app.state.pseudonyms.officer_ref(agency_id, personnel_id),
+            officer_ref=pseudonyms.officer_ref(agency_id, personnel_id),
             assignment_id=assignment.assignment_id if assignment else None,
             checkin_id=str(body.checkin_id) if body.checkin_id else None,
             initiated_by=body.initiated_by,
@@ -136,7 +136,7 @@ async def log_contact(
             assignment.last_activity_at = now
             if body.outcome in CLOSES_AS and checkin.status in OPEN:
                 closed = await care.close(session, checkin.checkin_id, CLOSES_AS[body.outcome], now)
-        await rt.commit(session)
+        await session.commit()
     return ContactLoggedView(
         contact_id=contact.contact_id, checkin_id=body.checkin_id, checkin_closed=closed
     )

@@ -1,4 +1,4 @@
-"""Confidentiality exceptions (PRODUCT rule 9): that confidentiality was set aside, kept
+"""Confidentiality exceptions (rule 9): that confidentiality was set aside, kept
 as a reason code and a day, never what was said or why in words.
 
 A supporter records one about their own assignment, a coordinator about one of the
@@ -104,7 +104,7 @@ async def record_exception(
             ),
             source=rt.source,
         )
-        await rt.commit(session)
+        await session.commit()
     return ExceptionRecorded(exception_id=row.exception_id)
 
 

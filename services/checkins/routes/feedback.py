@@ -123,5 +123,5 @@ async def submit_feedback(body: FeedbackBody, rt: Runtime) -> FeedbackAccepted:
             source=rt.source,
             trace=Context(),
         )
-        await rt.commit(session)
+        await session.commit()
     return FeedbackAccepted()

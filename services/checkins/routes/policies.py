@@ -7,14 +7,14 @@ after it: offers already scheduled keep their times.
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
-from shared.db import upsert_insert
+from shared.db import put_row
 from shared.routes import Runtime
 from shared.vocab import Category
 
@@ -85,7 +85,6 @@ def _view(category: str, policy: Policy, updated_at: datetime | None) -> PolicyV
 async def put_policy(
     category: PolicyKey, body: PolicyBody, caller: Coordinator, rt: Runtime
 ) -> PolicyView:
-    now = datetime.now(UTC)
     values = {
         "first_offer_after": body.first_offer_after.total_seconds(),
         "window_closes_after": body.window_closes_after.total_seconds(),
@@ -93,16 +92,11 @@ async def put_policy(
         "anniversary_after": (
             body.anniversary_after.total_seconds() if body.anniversary_after else None
         ),
-        "updated_at": now,
     }
+    key = {"agency_id": caller.agency, "category": str(category)}
     async with rt.sessions() as session:
-        await session.execute(
-            upsert_insert(session)(PolicyRow)
-            .values(agency_id=caller.agency, category=str(category), **values)
-            .on_conflict_do_update(index_elements=["agency_id", "category"], set_=values)
-        )
+        row, _ = await put_row(session, PolicyRow, key, values)
         await session.commit()
-        row = await session.get(PolicyRow, (caller.agency, str(category)))
         return _view(row.category, to_policy(row), row.updated_at)
 
 

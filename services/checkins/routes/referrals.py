@@ -1,7 +1,7 @@
 """Referrals: a supporter points a colleague they have spoken with to a resource of the
 directory (EAP, clinician, chaplain, ...).
 
-A referral is codes and ids only, never why or what was said (PRODUCT rule 1): the
+A referral is codes and ids only, never why or what was said (rule 1): the
 body holds exactly what `ReferralMade` carries, anything else is refused with nothing
 stored. It belongs to a contact, and only the supporter who logged that contact may
 add one (rule 4). The resource must be one the officer's agency may use, its own or
@@ -92,5 +92,5 @@ async def make_referral(body: ReferralBody, caller: Supporter, rt: Runtime) -> R
             # Care goes on: the episode is kept for the care window from now (rule 8).
             assignment = await session.get(AssignmentRow, contact.assignment_id)
             assignment.last_activity_at = now
-        await rt.commit(session)
+        await session.commit()
     return ReferralMadeView(referral_id=referral.referral_id, resource_type=resource.resource_type)

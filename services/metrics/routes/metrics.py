@@ -1,7 +1,7 @@
 """`GET /v1/metrics` and `GET /v1/metrics.csv`: one release, protected before it leaves.
 
 Leadership sees its own agency; the regional role sees the region or any agency; no
-other role sees anything (PRODUCT rules 2 and 11).
+other role sees anything (rules 2 and 11).
 """
 
 from __future__ import annotations

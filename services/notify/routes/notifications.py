@@ -1,6 +1,6 @@
 """Delivery status for operators and coordinators: what was sent, what waits and why,
 what failed. Never a message body or a contact detail, which the service does not
-keep; a coordinator sees only their agency's notifications (PRODUCT rule 11)."""
+keep; a coordinator sees only their agency's notifications (rule 11)."""
 
 from __future__ import annotations
 

@@ -222,6 +222,24 @@ async def map_source_type(request: Request, person: Coordinator) -> Response:
     return see_other("/intake?saved=1")
 
 
+@router.post("/intake/eido", include_in_schema=False)
+async def set_eido(request: Request, person: Coordinator) -> Response:
+    """How the agency's EIDO documents are read: which EIDO agency ids are this agency,
+    whether dispatchers count as involved, and where personnel ids come from."""
+    form = await form_of(request)
+    ids = [part.strip() for part in str(form.get("agency_identifiers") or "").split(",")]
+    body = {
+        "agency_identifiers": [part for part in ids if part],
+        "dispatchers": form.get("dispatchers") == "on",
+        "personnel_id": form.get("personnel_id"),
+    }
+    try:
+        await backend(request).send(person, "incidents", "PUT", "/v1/eido/settings", body)
+    except Refused as refused:
+        return await _intake_page(request, person, invalid_fields(refused), status=422)
+    return see_other("/intake?saved=1")
+
+
 @router.get("/notifications", include_in_schema=False)
 async def notifications(request: Request, person: Coordinator) -> Response:
     listed = await backend(request).get(person, "notify", "/v1/notifications")

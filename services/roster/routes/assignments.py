@@ -1,6 +1,6 @@
 """How the supporter assigned to an officer reaches them: the last mile of care.
 
-Only the assigned supporter learns which officer to reach, and how (PRODUCT rule 4).
+Only the assigned supporter learns which officer to reach, and how (rule 4).
 The roster's own record of the assignment (`MatchRow`) decides: it must still be
 `assigned` (not closed by the end of care, nor released by a retraction) and name the
 caller as its supporter and the caller's agency as the supporter's. The officer may be

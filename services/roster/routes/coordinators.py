@@ -1,7 +1,7 @@
 """Program coordinators as notifications reach them: put, read, list and remove (the
 agency's coordinators).
 
-Overdue offers and unfilled assignments are the coordinators' to act on (PRODUCT rule
+Overdue offers and unfilled assignments are the coordinators' to act on (rule
 3), so notify must reach them, with contact details that are sealed at rest like a
 supporter's. Notify reads them through the service look-up (`recipients`), never from
 an event: this directory publishes none, and matching does not read it (decision 30).

@@ -1,6 +1,6 @@
 """The peer directory an officer browses: the peers they may reach out to themself.
 
-Browsing is never recorded per person (PRODUCT, the portal): like the resource
+Browsing is never recorded per person (docs/product.md, what is never recorded): like the resource
 directory, this route writes no audit row and logs nothing about the caller, so an
 officer looking for someone to talk to leaves no trace. It shows what a peer supporter
 makes known to colleagues by serving: name, gender, rank, languages, specialties,
@@ -25,13 +25,13 @@ from datetime import UTC, date, datetime
 from itertools import groupby
 from typing import Annotated, NamedTuple
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from shared.auth import Principal, Role, require_role
 from shared.events import SupporterId
 from shared.ids import AgencyId
-from shared.routes import Runtime
+from shared.routes import Provided, Runtime
 from shared.vocab import Category
 
 from ..domain import (
@@ -56,11 +56,7 @@ Browser = Annotated[
 MAX_ENTRIES = 2_000
 
 
-async def _pool(request: Request) -> PeerPool:
-    return request.app.state.peers
-
-
-Pool = Annotated[PeerPool, Depends(_pool)]
+Pool = Provided[PeerPool]
 
 
 class DirectoryEntry(BaseModel):

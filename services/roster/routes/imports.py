@@ -119,7 +119,7 @@ async def import_roster(
             )
         if not dry_run:
             await revision.changed(session, *events, source=rt.source)
-            await rt.commit(session)
+            await session.commit()
     return imported
 
 

@@ -190,7 +190,7 @@ async def _change(rt: Runtime, caller: Principal, sealer: Sealer, change: Change
             if written.event is not None:
                 await revision.changed(session, written.event, source=rt.source)
         view = await _view(session, row, personal, now)
-        await rt.commit(session)
+        await session.commit()
     return view
 
 

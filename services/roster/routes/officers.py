@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, require_role
+from shared.db import put_row
 from shared.events import OfficerUpdated, PreferencesUpdated
 from shared.ids import AgencyId, PersonnelId
 from shared.problems import Problem
@@ -182,7 +183,7 @@ async def put_officer(
         row, written = write_officer(session, agency, personnel_id, body, sealer, stored=stored)
         if written.event is not None:
             await revision.changed(session, written.event, source=rt.source)
-            await rt.commit(session)
+            await session.commit()
     if written.created:
         response.status_code = 201
     return _officer_view(row, body.personal())
@@ -294,23 +295,14 @@ async def put_preferences(
     wanted = body.model_dump(include=PREFERENCES)
     async with rt.sessions() as session:
         await _ensure_acts_for(session, caller, personnel_id)
-        row = await session.get(PreferencesRow, (agency, personnel_id))
-        if row is None:
-            row = PreferencesRow(agency_id=agency, personnel_id=personnel_id)
-            session.add(row)
-        elif all(getattr(row, name) == value for name, value in wanted.items()):
-            return _preferences_view(agency, personnel_id, row)
-        for name, value in wanted.items():
-            setattr(row, name, value)
-        row.updated_at = datetime.now(UTC)
-        await revision.changed(
-            session,
-            PreferencesUpdated(
+        key = {"agency_id": agency, "personnel_id": personnel_id}
+        row, changed = await put_row(session, PreferencesRow, key, wanted)
+        if changed:
+            event = PreferencesUpdated(
                 agency_id=agency, personnel_id=personnel_id, opted_out=body.opted_out
-            ),
-            source=rt.source,
-        )
-        await rt.commit(session)
+            )
+            await revision.changed(session, event, source=rt.source)
+            await session.commit()
     return _preferences_view(agency, personnel_id, row)
 
 

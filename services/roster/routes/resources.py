@@ -145,7 +145,7 @@ async def put_resource(
             ),
             source=rt.source,
         )
-        await rt.commit(session)
+        await session.commit()
     return _view(row)
 
 

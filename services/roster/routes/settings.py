@@ -4,11 +4,12 @@ of `domain.AgencySettings`."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from shared.db import put_row
 from shared.events import AgencySettingsUpdated
 from shared.ids import AgencyId
 from shared.routes import Runtime
@@ -93,19 +94,12 @@ async def put_settings(body: SettingsRecord, caller: Coordinator, rt: Runtime) -
     agency = own_agency(caller, body.agency_id)
     wanted = body.model_dump(mode="json", include=set(SETTINGS))
     async with rt.sessions() as session:
-        row = await session.get(AgencySettingsRow, agency)
-        if row is None:
-            row = AgencySettingsRow(agency_id=agency)
-            session.add(row)
-        elif all(getattr(row, name) == value for name, value in wanted.items()):
-            return _view(row.settings(), row.updated_at)
-        for name, value in wanted.items():
-            setattr(row, name, value)
-        row.updated_at = datetime.now(UTC)
-        await revision.changed(
-            session, AgencySettingsUpdated(agency_id=agency, **wanted), source=rt.source
-        )
-        await rt.commit(session)
+        row, changed = await put_row(session, AgencySettingsRow, {"agency_id": agency}, wanted)
+        if changed:
+            await revision.changed(
+                session, AgencySettingsUpdated(agency_id=agency, **wanted), source=rt.source
+            )
+            await session.commit()
     return _view(row.settings(), row.updated_at)
 
 

@@ -82,7 +82,7 @@ class AvailabilityRecord(Body):
 
 
 class SupporterRecord(Body):
-    """The body of `PUT /v1/supporters/{supporter_id}` (CONTRACT.md's record shape)."""
+    """The body of `PUT /v1/supporters/{supporter_id}` (the contract's record shape)."""
 
     agency_id: AgencyId = Field(description="The supporter's agency: the token's.")
     personnel_id: PersonnelId = Field(description="Unique among the agency's supporters.")
@@ -297,7 +297,7 @@ async def put_supporter(
         if written.event is not None:
             await revision.changed(session, written.event, source=rt.source)
         training = await _training(session, supporter_id)
-        await rt.commit(session)
+        await session.commit()
     if written.created:
         response.status_code = 201
     personal = Personal(display_name=body.display_name, contact=body.contact)
@@ -342,7 +342,7 @@ async def delete_supporter(
                 SupporterRemoved(agency_id=row.agency_id, supporter_id=supporter_id),
                 source=rt.source,
             )
-            await rt.commit(session)
+            await session.commit()
     return Response(status_code=204)
 
 

@@ -107,7 +107,7 @@ async def put_training(
         written = write_training(session, supporter, area, body, stored=stored)
         if written.event is not None:
             await revision.changed(session, written.event, source=rt.source)
-            await rt.commit(session)
+            await session.commit()
     if written.created:
         response.status_code = 201
     return TrainingView(area=area, completed_on=body.completed_on, expires_on=body.expires_on)

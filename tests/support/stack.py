@@ -1,0 +1,59 @@
+"""`peerline up` as real processes in a fresh directory, and the `peerline` command
+run beside it, for the end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def peerline(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "peerline", *args],
+        cwd=cwd,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    )
+
+
+def env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
+
+
+@pytest.fixture
+def stack(tmp_path):
+    """`peerline up` in a fresh directory; yields (stack.json, workdir); stops with Ctrl-C."""
+    with open(tmp_path / "up.log", "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "peerline", "up"],
+            cwd=tmp_path,
+            env=env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    stack_file = tmp_path / ".peerline" / "stack.json"
+    try:
+        wait_until(
+            lambda: stack_file.exists() or proc.poll() is not None, timeout=90, what="stack.json"
+        )
+        assert proc.poll() is None, (tmp_path / "up.log").read_text()
+        yield json.loads(stack_file.read_text()), tmp_path, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
