@@ -12,11 +12,11 @@ from sqlalchemy import Integer, String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import KernelBase, UtcDateTime
 from shared.tokens import Principal
 
 
-class AuditRow(Base):
+class AuditRow(KernelBase):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

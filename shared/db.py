@@ -79,10 +79,18 @@ class UtcDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Base(DeclarativeBase):
-    """Declarative base: the shared outbox, inbox and audit tables plus a service's own."""
+class KernelBase(DeclarativeBase):
+    """The kernel's tables, in every service's database: the outbox, the inbox and the
+    audit log. A service's own tables are on a declarative base of its own (`Base` in
+    its `store.py`, made with `service_metadata()`), so their names need only be unique
+    within the service, and its migrations compare exactly what it owns."""
 
     metadata = MetaData(naming_convention=NAMING)
+
+
+def service_metadata() -> MetaData:
+    """A service's own metadata, named like the kernel's."""
+    return MetaData(naming_convention=NAMING)
 
 
 def is_sqlite(url: str) -> bool:
@@ -227,14 +235,15 @@ async def _migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def run_migrations_online(context, target_metadata: MetaData) -> None:
-    """Body of every service's Alembic `env.py`: migrate on the connection handed in."""
+def run_migrations_online(context, service_metadata: MetaData) -> None:
+    """Body of every service's Alembic `env.py`: migrate on the connection handed in,
+    to the kernel's tables and the service's own."""
     connection = context.config.attributes.get("connection")
     if connection is None:
         raise RuntimeError("run migrations through shared.db.migrate (a service does at start)")
     context.configure(
         connection=connection,
-        target_metadata=target_metadata,
+        target_metadata=[KernelBase.metadata, service_metadata],
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

@@ -15,10 +15,10 @@ from sqlalchemy import String
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime, upsert_insert
+from shared.db import KernelBase, UtcDateTime, upsert_insert
 
 
-class InboxRow(Base):
+class InboxRow(KernelBase):
     __tablename__ = "inbox"
 
     consumer: Mapped[str] = mapped_column(String(100), primary_key=True)

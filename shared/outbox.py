@@ -37,13 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import bus, cloudevents
-from shared.db import Base, UtcDateTime
+from shared.db import KernelBase, UtcDateTime
 from shared.events import Event
 
 log = logging.getLogger(__name__)
 
 
-class OutboxRow(Base):
+class OutboxRow(KernelBase):
     __tablename__ = "outbox"
     # What the relay reads every round, indexed alone (kernel migration v2).
     __table_args__ = (

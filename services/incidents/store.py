@@ -6,13 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import UtcDateTime, service_metadata
 from shared.events import Involved
 from shared.vocab import Category
 
 from .domain import Current
+
+
+class Base(DeclarativeBase):
+    """The incidents service's own tables (the kernel's: `shared.db.KernelBase`)."""
+
+    metadata = service_metadata()
 
 
 class IncidentRow(Base):

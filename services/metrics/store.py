@@ -15,9 +15,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, Float, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import UtcDateTime, service_metadata
+
+
+class Base(DeclarativeBase):
+    """The metrics service's own tables (the kernel's: `shared.db.KernelBase`)."""
+
+    metadata = service_metadata()
 
 
 class IncidentRow(Base):

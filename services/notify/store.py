@@ -15,9 +15,15 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import UtcDateTime, service_metadata
+
+
+class Base(DeclarativeBase):
+    """The notify service's own tables (the kernel's: `shared.db.KernelBase`)."""
+
+    metadata = service_metadata()
 
 
 class Status(enum.StrEnum):

@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from services.roster.store import Base
+from shared.db import UtcDateTime
 
 
 class Outcome(enum.StrEnum):

@@ -20,14 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import outbox
-from shared.db import Base, UtcDateTime, upsert_insert
+from shared.db import UtcDateTime, upsert_insert
 from shared.events import TrainingExpiring
 from shared.service import ServiceRuntime
 from shared.vocab import TrainingArea
 
 from .domain import AgencySettings
 from .expiry import Due, due
-from .store import AgencySettingsRow, SupporterRow, TrainingRow
+from .store import AgencySettingsRow, Base, SupporterRow, TrainingRow
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared import outbox
-from shared.db import Base, upsert_insert
+from shared.db import upsert_insert
 from shared.events import Event
+
+from .store import Base
 
 
 class RevisionRow(Base):

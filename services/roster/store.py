@@ -28,9 +28,9 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import Base, UtcDateTime
+from shared.db import UtcDateTime, service_metadata
 from shared.vocab import Category
 
 from .domain import (
@@ -48,6 +48,12 @@ from .domain import (
 # Rows per statement while loading the whole roster: on SQLite a statement holds the
 # event loop, so 100,000 officers are read in steps that let requests in between.
 CHUNK = 2_000
+
+
+class Base(DeclarativeBase):
+    """The roster service's own tables (the kernel's: `shared.db.KernelBase`)."""
+
+    metadata = service_metadata()
 
 
 class SupporterRow(Base):

@@ -8,31 +8,21 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData
 
 from shared import db
 
-# Every service's first migration creates these too.
-KERNEL_TABLES = frozenset({"outbox", "inbox", "audit_log"})
 
-
-async def differences(database_url: str, migrations: Path, models) -> list:
-    """What differs between the database `migrations` build and the tables of `models`
-    (plus the kernel's); the metadata also holds other services' tables, imported by
-    their tests, which are left out."""
-    tables = {model.__tablename__ for model in models} | KERNEL_TABLES
-
-    def ours(obj, name, type_, reflected, compare_to) -> bool:
-        table = obj if type_ == "table" else getattr(obj, "table", None)
-        return table is None or table.name in tables
-
+async def differences(database_url: str, migrations: Path, metadata: MetaData) -> list:
+    """What differs between the database `migrations` build and the tables the code
+    maps: the service's own (`metadata`, of its declarative base) and the kernel's."""
     engine = db.create_engine(database_url)
     try:
         await db.migrate(engine, migrations)
         async with engine.connect() as conn:
             return await conn.run_sync(
                 lambda sync: compare_metadata(
-                    MigrationContext.configure(sync, opts={"include_object": ours}),
-                    db.Base.metadata,
+                    MigrationContext.configure(sync), [db.KernelBase.metadata, metadata]
                 )
             )
     finally:

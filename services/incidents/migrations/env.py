@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from services.incidents import store  # noqa: F401  (registers the service's tables)
-from shared import audit, inbox, outbox  # noqa: F401  (and the shared ones)
-from shared.db import Base, run_migrations_online
+from services.incidents import store
+from shared import audit, inbox, outbox  # noqa: F401  (the kernel's tables)
+from shared.db import run_migrations_online
 
-run_migrations_online(context, Base.metadata)
+run_migrations_online(context, store.Base.metadata)

@@ -1,0 +1,12 @@
+"""The incidents service's migrations build exactly the tables its code maps, on both
+databases."""
+
+from __future__ import annotations
+
+from services.incidents import store
+from services.incidents.app import MIGRATIONS
+from tests.support.migrations import differences
+
+
+async def test_the_migrations_match_the_tables(database_url):
+    assert await differences(database_url, MIGRATIONS, store.Base.metadata) == []
