@@ -12,6 +12,7 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 
+from shared.errors import NotAllowed
 from shared.problems import Problem
 from shared.tokens import Principal, Role, TokenVerifier
 
@@ -64,6 +65,7 @@ def require_role(*roles: Role):
 
 
 def ensure_agency(principal: Principal, agency_id: str) -> None:
-    """403 unless the caller's token belongs to `agency_id`."""
+    """Refused (403) unless the caller's token belongs to `agency_id`: a domain error, so
+    use cases check the wall the same way routes do."""
     if principal.agency != agency_id:
-        raise Problem(403, "Forbidden", "This token belongs to another agency.")
+        raise NotAllowed("This token belongs to another agency.")

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    def __init__(self, message: str) -> None:
+    """`field`, when given, names the field at fault: the answer lists it in `errors`,
+    as a request model names its fields (a taken `personnel_id`, say)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.field = field
 
 
 class NotFound(DomainError):
@@ -32,5 +36,4 @@ class Invalid(DomainError):
     """A field breaks a rule that its type alone cannot check; `field` names it."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)

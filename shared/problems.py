@@ -74,10 +74,11 @@ def domain_problem(exc: DomainError) -> JSONResponse:
     """The problem document of a use case's refusal: the one place its kind becomes a
     status (a 422 names the field, as a request model's would)."""
     status, title = next(v for k, v in DOMAIN_STATUS.items() if isinstance(exc, k))
-    if isinstance(exc, Invalid):
-        errors = [{"loc": [exc.field], "msg": exc.message}]
-        return problem_response(status, title, f"{exc.field}: {exc.message}", errors=errors)
-    return problem_response(status, title, exc.message)
+    if exc.field is None:
+        return problem_response(status, title, exc.message)
+    errors = [{"loc": [exc.field], "msg": exc.message}]
+    detail = f"{exc.field}: {exc.message}" if isinstance(exc, Invalid) else exc.message
+    return problem_response(status, title, detail, errors=errors)
 
 
 def install_problem_handlers(

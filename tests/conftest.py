@@ -14,13 +14,30 @@ import pytest
 
 from peerline.natsd import NatsServer
 from shared.tokens import Role, issue_token
+from tests.support import postgres
 
 pytest_plugins = ["tests.support.running", "tests.support.stack"]
 
 JWT_SECRET = "test-secret-" + "x" * 32
-POSTGRES_ADMIN_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")
+GIVEN_POSTGRES_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")
 
-DATABASES = ["sqlite"] + (["postgresql"] if POSTGRES_ADMIN_URL else [])
+DATABASES = ["sqlite"] + (
+    ["postgresql"] if GIVEN_POSTGRES_URL or postgres.container_possible() else []
+)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """The PostgreSQL server the tests create their databases on: the one given, or a
+    container of this process's own (tests/support/postgres.py)."""
+    if GIVEN_POSTGRES_URL:
+        yield GIVEN_POSTGRES_URL
+        return
+    server = postgres.PostgresContainer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 @pytest.fixture
@@ -66,10 +83,11 @@ def database_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'service.db'}"
         return
-    name = asyncio.run(_create_pg_database(POSTGRES_ADMIN_URL))
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    admin_url = request.getfixturevalue("postgres_admin_url")
+    name = asyncio.run(_create_pg_database(admin_url))
+    base = admin_url.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    asyncio.run(_drop_pg_database(POSTGRES_ADMIN_URL, name))
+    asyncio.run(_drop_pg_database(admin_url, name))
 
 
 @pytest.fixture

@@ -44,9 +44,9 @@ from shared.ids import derived_event_id
 from shared.vocab import AssignmentReason, Category, CheckInOutcome
 
 from . import timers
+from .domain import OPEN, Plan, Policy, Status, ends_offers
 from .policies import policy_for
-from .policy import Plan, Policy
-from .store import OPEN, AssignmentRow, CheckInRow, Status
+from .store import AssignmentRow, CheckInRow
 from .timers import Fired, Kind
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,7 @@ class Care:
         assignment = await session.get(AssignmentRow, assignment_id)
         assignment.last_activity_at = now
         plan = await self._plan_of(session, assignment, staged)
-        finished = outcome in (CheckInOutcome.DECLINED, CheckInOutcome.CANCELLED)
+        finished = ends_offers(outcome)
         if outcome is CheckInOutcome.DECLINED:
             assignment.declined = True
         care_ended = finished or plan.ends_care(sequence)

@@ -1,5 +1,5 @@
 """The agency's check-in policies as stored: one per category, or the agency's default,
-or else the program's defaults (`policy.default_policy`)."""
+or else the program's defaults (`domain.default_policy`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.vocab import Category
 
-from .policy import DEFAULT, Policy, default_policy
+from .domain import DEFAULT, Policy, default_policy
 from .store import PolicyRow
 
 

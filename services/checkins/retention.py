@@ -19,14 +19,8 @@ from sqlalchemy import delete, exists, select, update
 
 from shared.service import ServiceRuntime
 
-from .store import (
-    OPEN,
-    AssignmentRow,
-    CheckInRow,
-    ContactRow,
-    ExceptionRow,
-    ReferralRow,
-)
+from .domain import OPEN
+from .store import AssignmentRow, CheckInRow, ContactRow, ExceptionRow, ReferralRow
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ directories: the first a read model of the roster's resource events.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, Float, Integer, String, UniqueConstraint
@@ -24,18 +23,6 @@ class Base(DeclarativeBase):
     """The checkins service's own tables (the kernel's: `shared.db.KernelBase`)."""
 
     metadata = service_metadata()
-
-
-class Status(enum.StrEnum):
-    """A check-in's state. Every state but `closed` is open: a contact closes it."""
-
-    SCHEDULED = "scheduled"  # planned, not due yet
-    DUE = "due"  # the supporter has been prompted to offer it
-    OVERDUE = "overdue"  # its window closed without a contact; the coordinator knows
-    CLOSED = "closed"
-
-
-OPEN = (Status.SCHEDULED, Status.DUE, Status.OVERDUE)
 
 
 class AssignmentRow(Base):

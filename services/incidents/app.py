@@ -10,8 +10,9 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from shared.service import ServiceRuntime
 from shared.settings import Settings
 
-from . import http, subscribers
+from . import subscribers
 from .intake import IntakeWriter
+from .routes import ROUTERS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # EIDOs carry much Peerline drops unread (locations as PIDF-LO, additional data as XML),
@@ -28,6 +29,7 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         body_limits={"/v1/eido": EIDO_MAX_BYTES},
     )
     runtime.add_worker(runtime.provide(IntakeWriter(runtime)))
-    app.include_router(http.router, tags=["incidents"])
+    for router in ROUTERS:
+        app.include_router(router, tags=["incidents"])
     subscribers.register(runtime)
     return app

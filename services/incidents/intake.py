@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
+from shared.errors import NotFound
 from shared.events import (
     Event,
     IncidentReported,
@@ -303,6 +304,14 @@ class IntakeWriter:
             results = await apply_reports(session, [p.report for p in batch], self._runtime.source)
             await session.commit()
         return results
+
+
+async def incident(session: AsyncSession, incident_id: uuid.UUID) -> IncidentRow:
+    """The stored incident; `NotFound` if no incident has this id."""
+    row = await session.get(IncidentRow, str(incident_id))
+    if row is None:
+        raise NotFound("No incident has this id.")
+    return row
 
 
 async def retract(runtime: ServiceRuntime, incident: IncidentRow, reason: RetractionReason) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from shared.db import upsert_insert
 from shared.service import ServiceRuntime
 
-from .periods import Granularity, months_of_quarter, period_of, quarter_end
+from .domain import Granularity, months_of_quarter, period_of, quarter_end
 from .store import ContactRow, DistinctRow
 
 log = logging.getLogger(__name__)

@@ -8,16 +8,23 @@ What is kept is what a count needs. No personnel id, ever. Incidents keep their 
 is open; when it closes the counts are frozen into `metrics_distinct` and the refs
 dropped. A supporter id stays on an assignment only while its care is open, to draw the
 load histogram.
+
+`read_counts` is the query a release makes: everything it counts, for an agency or the
+region, over a window.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Integer, String
+from sqlalchemy import Boolean, Date, Float, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime, service_metadata
+
+from .domain import LOAD_ROWS, WITHIN, Counts, Window
 
 
 class Base(DeclarativeBase):
@@ -113,3 +120,145 @@ class LedgerRow(Base):
 
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
     spent: Mapped[float] = mapped_column(Float)
+
+
+async def read_counts(session: AsyncSession, agency: str | None, window: Window) -> Counts:
+    """Everything a release counts, for `agency` (its officers) or the region (None)."""
+    counts = Counts(window.periods)
+
+    def scoped(query, column):
+        return query if agency is None else query.where(column == agency)
+
+    since, until = window.since, window.until
+    incidents = await session.execute(
+        scoped(
+            select(IncidentRow.category, IncidentRow.occurred_at, IncidentRow.involved).where(
+                IncidentRow.occurred_at >= since,
+                IncidentRow.occurred_at < until,
+                IncidentRow.retracted.is_(False),
+            ),
+            IncidentRow.agency_id,
+        )
+    )
+    for category, occurred_at, involved in incidents:
+        counts.add("incidents", category, window.period(occurred_at))
+        counts.add("officers_involved", category, window.period(occurred_at), involved)
+        counts.officers_involved_total += involved
+
+    contacts = (
+        await session.execute(
+            scoped(
+                select(
+                    ContactRow.logged_at,
+                    ContactRow.channel,
+                    ContactRow.initiated_by,
+                    ContactRow.outcome,
+                    ContactRow.officer_ref,
+                ).where(ContactRow.logged_at >= since, ContactRow.logged_at < until),
+                ContactRow.agency_id,
+            )
+        )
+    ).all()
+    officers: dict[str, set[str]] = defaultdict(set)
+    for logged_at, channel, initiated_by, outcome, officer_ref in contacts:
+        period = window.period(logged_at)
+        counts.add("contacts_by_channel", channel, period)
+        counts.add("contacts_by_initiator", initiated_by, period)
+        counts.add("contacts_by_outcome", outcome, period)
+        if officer_ref is not None:
+            officers[period].add(officer_ref)
+    frozen = dict(
+        (
+            await session.execute(
+                select(DistinctRow.period, DistinctRow.officers).where(
+                    DistinctRow.agency_id == (agency or "*"),
+                    DistinctRow.period.in_(window.periods),
+                )
+            )
+        ).all()
+    )
+    for period in window.periods:
+        counts.add("officers_supported", "officers", period, frozen.get(period, 0))
+        if period not in frozen:
+            counts.add("officers_supported", "officers", period, len(officers[period]))
+
+    facts = await session.execute(
+        scoped(
+            select(FactRow.measure, FactRow.code, FactRow.on).where(
+                FactRow.on >= window.start, FactRow.on <= window.end
+            ),
+            FactRow.agency_id,
+        )
+    )
+    for measure, code, on in facts:
+        counts.add(measure, code, window.period(on))
+
+    await _first_offers(session, agency, window, counts)
+    await _assignments(session, agency, window, counts)
+    return counts
+
+
+async def _first_offers(
+    session: AsyncSession, agency: str | None, window: Window, counts: Counts
+) -> None:
+    """Each first offer by how long after the incident its first contact came."""
+    query = (
+        select(
+            FirstOfferRow.checkin_id,
+            FirstOfferRow.scheduled_at,
+            AssignmentRow.incident_occurred_at,
+            AssignmentRow.assigned_at,
+        )
+        .outerjoin(AssignmentRow, AssignmentRow.assignment_id == FirstOfferRow.assignment_id)
+        .where(
+            FirstOfferRow.scheduled_at >= window.since, FirstOfferRow.scheduled_at < window.until
+        )
+    )
+    if agency is not None:
+        query = query.where(FirstOfferRow.agency_id == agency)
+    offers = (await session.execute(query)).all()
+    first_contact: dict[str, datetime] = {}
+    ids = [o.checkin_id for o in offers]
+    for i in range(0, len(ids), 500):
+        rows = await session.execute(
+            select(ContactRow.checkin_id, ContactRow.logged_at).where(
+                ContactRow.checkin_id.in_(ids[i : i + 500])
+            )
+        )
+        for checkin_id, logged_at in rows:
+            known = first_contact.get(checkin_id)
+            first_contact[checkin_id] = logged_at if known is None else min(known, logged_at)
+    for checkin_id, scheduled_at, incident_at, assigned_at in offers:
+        period = window.period(scheduled_at)
+        contacted = first_contact.get(checkin_id)
+        if contacted is None:
+            counts.add("first_offers", "no_contact_yet", period)
+            continue
+        delay = contacted - (incident_at or assigned_at or scheduled_at)
+        counts.add("first_offers", "within_72h" if delay <= WITHIN else "after_72h", period)
+        counts.hours_to_first_contact[period].append(delay.total_seconds() / 3600)
+
+
+async def _assignments(
+    session: AsyncSession, agency: str | None, window: Window, counts: Counts
+) -> None:
+    """Care-for-the-carers offers in the window; supporters' open assignments now."""
+    query = select(AssignmentRow.assigned_at).where(
+        AssignmentRow.care_for_carer.is_(True),
+        AssignmentRow.assigned_at >= window.since,
+        AssignmentRow.assigned_at < window.until,
+    )
+    if agency is not None:
+        query = query.where(AssignmentRow.agency_id == agency)
+    for (assigned_at,) in await session.execute(query):
+        counts.add("care_for_carers", "offered", window.period(assigned_at))
+
+    open_query = (
+        select(AssignmentRow.supporter_id)
+        .outerjoin(CareEndedRow, CareEndedRow.assignment_id == AssignmentRow.assignment_id)
+        .where(CareEndedRow.assignment_id.is_(None), AssignmentRow.supporter_id.is_not(None))
+    )
+    if agency is not None:
+        open_query = open_query.where(AssignmentRow.supporter_agency_id == agency)
+    per_supporter = Counter((await session.scalars(open_query)).all())
+    counts.load = Counter(LOAD_ROWS[min(n, len(LOAD_ROWS)) - 1] for n in per_supporter.values())

@@ -12,9 +12,11 @@ worker has looked the coordinators up and written one delivery each.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime, service_metadata
@@ -80,3 +82,17 @@ class FanoutRow(Base):
     expanded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     traceparent: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+async def deliveries(
+    session: AsyncSession, agency: str | None, status: Status | None, limit: int
+) -> Sequence[DeliveryRow]:
+    """Deliveries newest first: of `agency` (None: every agency's), in `status` (None:
+    any)."""
+    query = select(DeliveryRow)
+    if agency is not None:
+        query = query.where(DeliveryRow.agency_id == agency)
+    if status is not None:
+        query = query.where(DeliveryRow.status == status)
+    query = query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.notification_id).limit(limit)
+    return (await session.scalars(query)).all()

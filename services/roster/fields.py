@@ -26,6 +26,9 @@ from shared.vocab import Category, TrainingArea
 
 _ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 
+# The description of an optional `agency_id` in a body keyed by the caller's agency.
+AGENCY_FIELD = "Optional; when given it must be the token's agency."
+
 # A short label chosen by the agency: a rank, a unit.
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=_ONE_LINE)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.checkins.policy import LAST_OFFER_GRACE, Plan, Policy, default_policy
+from services.checkins.domain import LAST_OFFER_GRACE, Plan, Policy, default_policy
 from shared.vocab import Category
 
 pytestmark = pytest.mark.unit

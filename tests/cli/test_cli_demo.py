@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 from peerline.cli import app
 from peerline.demo import AGENCIES, incidents, roster, roster_csv
 from services.roster.domain import rank_rung
-from services.roster.routes.roster_csv import OfficerLine, SupporterLine, parse
+from services.roster.roster_csv import OfficerLine, SupporterLine, parse
 from tests.conftest import JWT_SECRET
 
 runner = CliRunner(env={"PEERLINE_JWT_SECRET": JWT_SECRET})

@@ -37,6 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+from testcontainers.compose import DockerCompose
 
 from peerline.natsd import free_port
 from shared.events import (
@@ -83,19 +84,25 @@ def _docker_answers() -> str | None:
 
 
 class Stack:
-    """One compose project of its own name, so it never touches another stack."""
+    """One compose project of its own name, so it never touches another stack, driven
+    through testcontainers' `DockerCompose` (up, wait, ports, containers, logs, exec);
+    the few commands it has no method for (`up --scale`, `kill -s HUP`) run on its
+    compose command line."""
 
-    def __init__(self, env_file: Path, auth_dir: Path, ca_file: Path) -> None:
-        self.project = f"peerline-test-{uuid.uuid4().hex[:8]}"
-        self.env_file, self.auth_dir, self.ca_file = env_file, auth_dir, ca_file
+    def __init__(self, env_file: Path, auth_dir: Path, ca_file: Path, project: str) -> None:
+        self.project = project  # COMPOSE_PROJECT_NAME in env_file
+        self.auth_dir, self.ca_file = auth_dir, ca_file
+        self.compose_env = DockerCompose(
+            context=COMPOSE_FILE.parent,
+            compose_file_name=str(COMPOSE_FILE),  # absolute: its command runs anywhere
+            env_file=str(env_file),
+            wait=True,
+        )
 
     @property
     def command(self) -> list[str]:
         """`docker compose` for this project."""
-        return [
-            *("docker", "compose", "-f", str(COMPOSE_FILE)),
-            *("-p", self.project, "--env-file", str(self.env_file)),
-        ]
+        return self.compose_env.docker_compose_command()
 
     def compose(self, *args: str, timeout: float = 300) -> str:
         return self.run([*self.command, *args], timeout=timeout)
@@ -109,14 +116,18 @@ class Stack:
         return done.stdout
 
     def logs(self) -> str:
-        argv = [*self.command, "logs", "--no-color", "--tail", "40"]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
-        return done.stdout[-20_000:]
+        out, _ = self.compose_env.get_logs()
+        return out[-20_000:]
+
+    def exec(self, service: str, *command: str) -> str:
+        out, err, code = self.compose_env.exec_in_container(list(command), service_name=service)
+        assert code == 0, f"{' '.join(command)} in {service}: {err}"
+        return out
 
     def address(self, service: str, port: int) -> str:
         """host:port where the engine published a service's port."""
-        host_port = self.compose("port", service, str(port)).strip()
-        return host_port.replace("0.0.0.0", "127.0.0.1")
+        _, published = self.compose_env.get_service_host_and_port(service, port)
+        return f"127.0.0.1:{published}"
 
     def nats_url(self, identity: str = "peerline") -> str:
         """nats-1's published client port, as a user of `peerline nats-config`."""
@@ -139,13 +150,13 @@ class Stack:
     def kill(self, service: str, replica: int = 1) -> None:
         """SIGKILL one container, as a crash or a lost machine would."""
         name = f"{self.project}-{service}-{replica}"
-        done = subprocess.run(["docker", "kill", name], capture_output=True, text=True)
+        [container] = [c for c in self.compose_env.get_containers() if c.Name == name]
+        done = subprocess.run(["docker", "kill", container.ID], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 
     def healthy_replicas(self, service: str) -> int:
-        out = self.compose("ps", "--format", "json", service)
-        rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-        return sum(1 for row in rows if row.get("Health") == "healthy")
+        containers = self.compose_env.get_containers()
+        return sum(1 for c in containers if c.Service == service and c.Health == "healthy")
 
 
 class SpanReceiver:
@@ -254,13 +265,15 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         # Every service exports its spans to the test's receiver.
         "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{spans.port}",
     }
+    project = f"peerline-test-{uuid.uuid4().hex[:8]}"
+    settings["COMPOSE_PROJECT_NAME"] = project  # never another stack's containers
     env_file.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    stack = Stack(env_file, auth_dir, ca_file)
+    stack = Stack(env_file, auth_dir, ca_file, project)
     try:
-        stack.compose("up", "-d", "--wait", "--wait-timeout", "240")
+        stack.compose_env.start()  # up --wait: every container healthy
         yield stack
     finally:
-        stack.compose("down", "-v", "--remove-orphans", "--timeout", "10")
+        stack.compose_env.stop()  # down, volumes and all
 
 
 async def test_a_report_reaches_a_peer_through_the_clustered_stack_and_scales(stack, secret):
@@ -323,7 +336,7 @@ async def test_the_portal_runs_beside_the_services_without_local_sign_in(stack):
         "for s in ('incidents', 'roster', 'checkins', 'notify', 'metrics'):\n"
         "    u.urlopen(os.environ[f'PEERLINE_{s.upper()}_URL'] + '/healthz', timeout=5)\n"
     )
-    stack.compose("exec", "-T", "portal", "python", "-c", check)
+    stack.exec("portal", "python", "-c", check)
 
     portal = f"http://{stack.address('portal', 8080)}"
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
@@ -463,7 +476,7 @@ async def test_one_trace_follows_a_report_across_containers_without_personal_dat
     for service, span in spans.spans:
         recorded = [span.attributes, *(event.attributes for event in span.events)]
         assert CANARY not in f"{span.name} {recorded}", (service, span.name)
-    assert CANARY not in stack.compose("logs", "--no-color")
+    assert CANARY not in stack.compose_env.get_logs()[0]
 
 
 async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
@@ -525,7 +538,7 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     assert (await _stream_info(stack, DLQ.name)).state.messages == 0
     # The operators' command in a service's container says so too, connected as the
     # services are (their user, the region's CA, every node's URL).
-    listed = stack.compose("exec", "-T", "incidents", "peerline", "dlq", "list")
+    listed = stack.exec("incidents", "peerline", "dlq", "list")
     assert listed.strip() == "no dead letters"
 
     # The killed node and replica come back: the node's /healthz answers once it has

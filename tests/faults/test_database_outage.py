@@ -16,7 +16,7 @@ from shared import bus, cloudevents
 from shared.events import FeedbackSubmitted, IncidentReported
 from shared.streams import EVENTS, provision
 from shared.tokens import Role
-from tests.conftest import POSTGRES_ADMIN_URL, bearer
+from tests.conftest import DATABASES, bearer
 from tests.support.bus import EventLog
 from tests.support.effects import effect_count, effects_runtime
 from tests.support.reports import report
@@ -26,8 +26,8 @@ pytestmark = pytest.mark.faults
 
 
 async def _set_connections(database_url: str, allowed: bool) -> None:
-    name = database_url.rsplit("/", 1)[-1]
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql+asyncpg", "postgresql"))
+    server, name = database_url.rsplit("/", 1)
+    admin = await asyncpg.connect(f"{server}/postgres".replace("postgresql+asyncpg", "postgresql"))
     try:
         await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
         if not allowed:
@@ -43,9 +43,7 @@ async def _is(url: str, readiness: int) -> bool:
         return (await client.get(f"{url}/readyz")).status_code == readiness
 
 
-@pytest.mark.parametrize(
-    "database_url", ["postgresql"] if POSTGRES_ADMIN_URL else [], indirect=True
-)
+@pytest.mark.parametrize("database_url", [d for d in DATABASES if d == "postgresql"], indirect=True)
 async def test_the_service_survives_a_database_outage(
     incidents, database_url, agency, monkeypatch, caplog
 ):
@@ -95,9 +93,7 @@ async def test_the_service_survives_a_database_outage(
     assert retries == [], "the outage used up deliveries"
 
 
-@pytest.mark.parametrize(
-    "database_url", ["postgresql"] if POSTGRES_ADMIN_URL else [], indirect=True
-)
+@pytest.mark.parametrize("database_url", [d for d in DATABASES if d == "postgresql"], indirect=True)
 async def test_a_database_outage_in_the_middle_of_a_batch(
     nats_url, database_url, tmp_path, monkeypatch, caplog
 ):

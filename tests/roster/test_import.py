@@ -11,8 +11,8 @@ import httpx
 
 from services.roster.personal import Sealer
 from services.roster.revision import RevisionRow
+from services.roster.roster_csv import parse
 from services.roster.routes.imports import EXAMPLE, MAX_BYTES
-from services.roster.routes.roster_csv import parse
 from services.roster.store import OfficerRow, SupporterRow, TrainingRow
 from shared.outbox import OutboxRow
 from shared.settings import MAX_BODY_BYTES

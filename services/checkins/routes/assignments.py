@@ -21,8 +21,8 @@ from shared.ids import AgencyId, PersonnelId
 from shared.routes import Runtime
 from shared.vocab import Category, CheckInOutcome
 
-from ..http import PROBLEMS, SupporterOrCoordinator
 from ..store import AssignmentRow, CheckInRow
+from .deps import PROBLEMS, SupporterOrCoordinator
 
 router = APIRouter(prefix="/v1", tags=["assignments"])
 

@@ -16,8 +16,9 @@ from sqlalchemy import select
 from shared.routes import Runtime
 from shared.vocab import CheckInOutcome
 
-from ..http import PROBLEMS, Coordinator
-from ..store import OPEN, CheckInRow, Status
+from ..domain import OPEN, Status
+from ..store import CheckInRow
+from .deps import PROBLEMS, Coordinator
 
 router = APIRouter(prefix="/v1", tags=["checkins"])
 

@@ -18,10 +18,10 @@ from shared.db import put_row
 from shared.routes import Runtime
 from shared.vocab import Category
 
-from ..http import PROBLEMS, Coordinator
+from ..domain import DEFAULT, Policy, default_policy
 from ..policies import to_policy
-from ..policy import DEFAULT, Policy, default_policy
 from ..store import PolicyRow
+from .deps import PROBLEMS, Coordinator
 
 router = APIRouter(prefix="/v1", tags=["policies"])
 

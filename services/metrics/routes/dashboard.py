@@ -10,12 +10,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from shared.ids import AgencyId
 from shared.routes import Runtime
 
 from ..charts import dashboard
-from ..periods import Granularity
-from .metrics import PROBLEMS, End, Leader, Privacy, Start, release, window_of
+from ..releases import release
+from .deps import PROBLEMS, Leader, SuppressedRelease
 
 router = APIRouter(tags=["dashboard"])
 PAGE_PATH = "/dashboard"
@@ -96,14 +95,6 @@ async def page() -> HTMLResponse:
     responses=PROBLEMS,
     summary="The dashboard's charts as SVG, from the same release as /v1/metrics",
 )
-async def charts(
-    caller: Leader,
-    rt: Runtime,
-    agency: AgencyId | None = None,
-    start: Start = None,
-    end: End = None,
-    granularity: Granularity = Granularity.MONTH,
-) -> HTMLResponse:
-    window = window_of(start, end, granularity)
-    answer = await release(rt, caller, agency, window, Privacy.SUPPRESSION)
+async def charts(caller: Leader, rt: Runtime, asked: SuppressedRelease) -> HTMLResponse:
+    answer = await release(rt, caller, asked)
     return HTMLResponse(dashboard(answer), headers={"Cache-Control": "no-store"})

@@ -8,21 +8,18 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import select
 
-from shared.auth import Principal, Role, ensure_agency, require_role
 from shared.ids import AgencyId
-from shared.routes import Runtime, problems
+from shared.routes import Runtime
 from shared.vocab import NotificationChannel
 
 from ..domain import Kind
-from ..store import DeliveryRow, Hold, Status
+from ..store import Hold, Status, deliveries
+from .deps import PROBLEMS, OpsOrCoordinator, agency_seen
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
-
-OpsOrCoordinator = Annotated[Principal, Depends(require_role(Role.OPS, Role.COORDINATOR))]
 
 
 class NotificationView(BaseModel):
@@ -46,7 +43,7 @@ class NotificationView(BaseModel):
 @router.get(
     "/notifications",
     response_model=list[NotificationView],
-    responses=problems(s403="Wrong role, or another agency's notifications"),
+    responses=PROBLEMS,
     summary="Delivery status of notifications, newest first (no message bodies)",
 )
 async def list_notifications(
@@ -58,17 +55,9 @@ async def list_notifications(
     ),
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[NotificationView]:
-    if caller.role is Role.COORDINATOR:
-        ensure_agency(caller, agency or caller.agency)
-        agency = caller.agency
-    query = select(DeliveryRow)
-    if agency is not None:
-        query = query.where(DeliveryRow.agency_id == agency)
-    if status is not None:
-        query = query.where(DeliveryRow.status == status)
-    query = query.order_by(DeliveryRow.created_at.desc(), DeliveryRow.notification_id).limit(limit)
+    seen = agency_seen(caller, agency)
     async with rt.readers() as session:
-        rows = (await session.scalars(query)).all()
+        rows = await deliveries(session, seen, status, limit)
     return [
         NotificationView(
             notification_id=r.notification_id,

@@ -1,7 +1,7 @@
 """The roster's HTTP routes, one module per directory, the recipients look-up for
-notify, and the roster CSV that the import route reads (`roster_csv`); and what the
-portal reads for the people it serves: the peer directory, a supporter's own page,
-the officer of an assignment, the unfilled assignments."""
+notify, and the roster CSV import; and what the portal reads for the people it
+serves: the peer directory, a supporter's own page, the officer of an assignment, the
+unfilled assignments. What they share is in `deps`."""
 
 from . import (
     assignments,

@@ -1,16 +1,7 @@
-"""How the supporter assigned to an officer reaches them: the last mile of care.
-
-Only the assigned supporter learns which officer to reach, and how (rule 4).
-The roster's own record of the assignment (`MatchRow`) decides: it must still be
-`assigned` (not closed by the end of care, nor released by a retraction) and name the
-caller as its supporter and the caller's agency as the supporter's. The officer may be
-of another agency (the regional pool): this is the one route where a token reads
-across the agency wall, and only for the officer of its own assignment. Every answer is
-audited, per officer, without the details.
-
-A supporter cared for as an officer (care for the carers) is reached by their own
-officer record's details or, with none on file, by the name and contact details of
-their supporter record.
+"""How the supporter assigned to an officer reaches them (`officer_reach`): only that
+supporter, while the care goes on (rule 4). The one route where a token reads across
+the agency wall, for the officer of its own assignment. Every answer is audited, per
+officer, without the details.
 """
 
 from __future__ import annotations
@@ -20,19 +11,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, require_role
 from shared.ids import AgencyId, PersonnelId
-from shared.problems import Problem
 from shared.routes import Runtime
 
-from ..assignment_store import MatchRow, Outcome
-from ..http import PROBLEMS, Seals
-from ..personal import OfficerContact, OfficerPersonal, Sealer, Way
-from ..store import OfficerRow, SupporterRow
+from .. import officer_reach
+from ..personal import Way
+from .deps import PROBLEMS, Seals
 
 router = APIRouter(prefix="/v1", tags=["assignments"])
 
@@ -55,31 +42,6 @@ class OfficerReach(BaseModel):
     contact: OfficerContactView
 
 
-def _assigned_to(match: MatchRow, caller: Principal) -> bool:
-    return (
-        match.outcome == Outcome.ASSIGNED.value
-        and match.supporter_id == caller.sub
-        and match.supporter_agency_id == caller.agency
-    )
-
-
-async def _details(session: AsyncSession, match: MatchRow, sealer: Sealer) -> OfficerPersonal:
-    officer = await session.get(OfficerRow, (match.agency_id, match.personnel_id))
-    personal = sealer.open_officer(
-        match.agency_id, match.personnel_id, officer.personal if officer else None
-    )
-    if not personal.empty() or match.cares_for is None:
-        return personal
-    cared_for = await session.get(SupporterRow, match.cares_for)
-    if cared_for is None or cared_for.personal is None:
-        return personal
-    theirs = sealer.open(cared_for.supporter_id, cared_for.personal)
-    return OfficerPersonal(
-        display_name=theirs.display_name,
-        contact=OfficerContact(phone=theirs.contact.phone, email=theirs.contact.email),
-    )
-
-
 @router.get(
     "/assignments/{assignment_id}/officer",
     response_model=OfficerReach,
@@ -95,19 +57,9 @@ async def officer_of_assignment(
     sealer: Seals,
 ) -> OfficerReach:
     async with rt.sessions() as session:
-        match = await session.scalar(
-            select(MatchRow).where(MatchRow.assignment_id == str(assignment_id)).limit(1)
+        match, personal = await officer_reach.officer_to_reach(
+            session, caller, str(assignment_id), sealer
         )
-        if match is None:
-            raise Problem(404, "Not Found", "No assignment has this id.")
-        if not _assigned_to(match, caller):
-            raise Problem(
-                403, "Forbidden", "Only the supporter assigned, while the care goes on, may."
-            )
-        supporter = await session.get(SupporterRow, caller.sub)
-        if supporter is None or supporter.removed_at is not None:
-            raise Problem(403, "Forbidden", "This supporter is no longer on the roster.")
-        personal = await _details(session, match, sealer)
         audit.record_read(session, caller, "officer_contact", match.personnel_id)
         await session.commit()
     return OfficerReach(

@@ -11,24 +11,22 @@ coordinator's token.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
-from shared.auth import Principal, ensure_agency
 from shared.ids import AgencyId, PersonnelId
-from shared.problems import Problem
 from shared.routes import Runtime
 
-from ..fields import Body, Name, QuietHours, TimeZone
-from ..http import PROBLEMS, AgencyQuery, Coordinator, Seals, own_agency
-from ..personal import COORDINATOR, Contact, Personal
+from .. import coordinators
+from ..coordinators import CoordinatorRecord
+from ..personal import COORDINATOR, Personal
 from ..store import CoordinatorRow
+from .deps import PROBLEMS, AgencyQuery, Coordinator, Seals, own_agency
 
 router = APIRouter(prefix="/v1", tags=["coordinators"])
 
@@ -38,19 +36,6 @@ CoordinatorIdPath = Annotated[
     CoordinatorId,
     Path(description="The coordinator's id in Peerline; by convention their token's `sub`."),
 ]
-
-
-class CoordinatorRecord(Body):
-    """The body of `PUT /v1/coordinators/{coordinator_id}`: a whole record."""
-
-    agency_id: AgencyId = Field(description="The coordinator's agency: the token's.")
-    display_name: Name = Field(description="Sealed at rest, with contact.")
-    contact: Contact = Field(default_factory=Contact)
-    timezone: TimeZone = Field(default="UTC", description="An IANA time zone.")
-    quiet_hours: QuietHours | None = Field(
-        default=None, description="No non-urgent notifications then, in `timezone`."
-    )
-    active: bool = Field(default=True, description="Inactive coordinators are not notified.")
 
 
 class CoordinatorView(CoordinatorRecord):
@@ -66,15 +51,6 @@ class CoordinatorSummary(BaseModel):
     display_name: str
     timezone: str
     active: bool
-
-
-async def _stored(session: AsyncSession, caller: Principal, coordinator_id: str) -> CoordinatorRow:
-    """The coordinator, if of the caller's agency (404 / 403 otherwise)."""
-    row = await session.get(CoordinatorRow, coordinator_id)
-    if row is None:
-        raise Problem(404, "Not Found", "No coordinator has this id.")
-    ensure_agency(caller, row.agency_id)
-    return row
 
 
 def _view(row: CoordinatorRow, personal: Personal) -> CoordinatorView:
@@ -104,22 +80,14 @@ async def put_coordinator(
     sealer: Seals,
     response: Response,
 ) -> CoordinatorView:
-    ensure_agency(caller, body.agency_id)
-    personal = Personal(display_name=body.display_name, contact=body.contact)
     async with rt.sessions() as session:
-        row = await session.get(CoordinatorRow, coordinator_id)
-        if row is None:
-            row = CoordinatorRow(coordinator_id=coordinator_id, agency_id=body.agency_id)
-            session.add(row)
-            response.status_code = 201
-        ensure_agency(caller, row.agency_id)  # another agency's id is not taken over
-        row.active = body.active
-        row.timezone = body.timezone
-        row.quiet_hours = body.model_dump(mode="json")["quiet_hours"]
-        row.personal = sealer.seal(coordinator_id, personal, kind=COORDINATOR)
-        row.updated_at = datetime.now(UTC)
+        row, created = await coordinators.put_coordinator(
+            session, caller, coordinator_id, body, sealer
+        )
         await session.commit()
-    return _view(row, personal)
+    if created:
+        response.status_code = 201
+    return _view(row, Personal(display_name=body.display_name, contact=body.contact))
 
 
 @router.get(
@@ -132,7 +100,7 @@ async def get_coordinator(
     coordinator_id: CoordinatorIdPath, caller: Coordinator, rt: Runtime, sealer: Seals
 ) -> CoordinatorView:
     async with rt.sessions() as session:
-        row = await _stored(session, caller, coordinator_id)
+        row = await coordinators.coordinator(session, caller, coordinator_id)
         audit.record_read(session, caller, "coordinator", coordinator_id)
         await session.commit()
     return _view(row, sealer.open(coordinator_id, row.personal, kind=COORDINATOR))
@@ -148,7 +116,7 @@ async def delete_coordinator(
     coordinator_id: CoordinatorIdPath, caller: Coordinator, rt: Runtime
 ) -> Response:
     async with rt.sessions() as session:
-        await session.delete(await _stored(session, caller, coordinator_id))
+        await coordinators.remove_coordinator(session, caller, coordinator_id)
         await session.commit()
     return Response(status_code=204)
 

@@ -44,9 +44,9 @@ from ..domain import (
     rank_rung,
 )
 from ..fields import Code, Label, Language
-from ..http import PROBLEMS, AgencyQuery, Seals, own_agency
 from ..peers import Peer, PeerPool, Region
 from ..personal import Sealer
+from .deps import PROBLEMS, AgencyQuery, Seals, own_agency
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 

@@ -1,13 +1,9 @@
 """A supporter's own page: their standing, their load, and their own availability.
 
 Role `supporter`, `sub` their supporter_id. They read their certification, training,
-open assignments and on-call and leave periods, and change the last two themself: go
-on call for some hours from now, come off call, take leave, cancel leave. Each change
-is a change of their supporter record, made by the one write behind
-`PUT /v1/supporters/{supporter_id}` (`write_supporter`), so it publishes
-`SupporterUpdated` through the outbox and raises the directories' revision exactly as
-a coordinator's change would, and matching sees it at once. Periods that have ended
-are dropped from the list a change touches, so the lists stay short.
+open assignments and on-call and leave periods, and change the last two themself
+(`self_service`): go on call for some hours from now, come off call, take leave,
+cancel leave, each a change of their supporter record like a coordinator's.
 
 A removed or unknown supporter gets 404; another agency's supporter id, 403.
 """
@@ -15,8 +11,7 @@ A removed or unknown supporter gets 404; another agency's supporter id, 403.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -28,19 +23,19 @@ from shared import audit
 from shared.auth import Principal, Role, require_role
 from shared.events import SupporterId
 from shared.ids import AgencyId
-from shared.routes import Runtime, invalid
+from shared.routes import Runtime
 from shared.vocab import TrainingArea
 
-from .. import revision
+from .. import self_service
 from ..assignment_store import LoadRow
 from ..domain import available_at, on_call_at, qualified_until
 from ..expiry import due
 from ..fields import Body
-from ..http import PROBLEMS, Seals, live_supporter
 from ..personal import Personal, Sealer
 from ..reminders import HORIZON
 from ..store import SupporterRow, TrainingRow, agency_settings, supporter_of
-from .supporters import MAX_PERIODS, AvailabilityRecord, Span, record_of, write_supporter
+from ..supporters import Span, live_supporter
+from .deps import PROBLEMS, Seals
 
 router = APIRouter(prefix="/v1", tags=["me"])
 
@@ -148,11 +143,6 @@ def _ahead(periods: list[dict], now: datetime) -> list[Span]:
     return sorted((s for s in spans if s.end > now), key=lambda s: (s.start, s.end))
 
 
-def _now() -> datetime:
-    """Now, to the second: periods written from it read back as they were sent."""
-    return datetime.now(UTC).replace(microsecond=0)
-
-
 @router.get(
     "/me",
     response_model=MeView,
@@ -163,50 +153,25 @@ def _now() -> datetime:
 async def get_me(caller: Own, rt: Runtime, sealer: Seals) -> MeView:
     async with rt.sessions() as session:
         row = await live_supporter(session, caller, caller.sub)
-        view = await _view(session, row, sealer.open(row.supporter_id, row.personal), _now())
+        view = await _view(
+            session, row, sealer.open(row.supporter_id, row.personal), self_service.now()
+        )
         audit.record_read(session, caller, "supporter", caller.sub)
         await session.commit()
     return view
 
 
-# A change of the availability: the new one, or None when nothing would change.
-Change = Callable[[AvailabilityRecord, datetime], AvailabilityRecord | None]
-
-
-async def _change(rt: Runtime, caller: Principal, sealer: Sealer, change: Change) -> MeView:
-    """Apply `change` to the caller's availability through `write_supporter`, and stage
-    its `SupporterUpdated` with a new revision, as `PUT /v1/supporters/{id}` does."""
-    now = _now()
+async def _change(
+    rt: Runtime, caller: Principal, sealer: Sealer, change: self_service.Change
+) -> MeView:
+    at = self_service.now()
     async with rt.sessions() as session:
-        row = await live_supporter(session, caller, caller.sub)
-        personal = sealer.open(row.supporter_id, row.personal)
-        record = record_of(row, personal)
-        availability = change(record.availability, now)
-        if availability is not None:
-            record = record.model_copy(update={"availability": availability})
-            row, written = await write_supporter(
-                session, caller, caller.sub, record, sealer, stored=row
-            )
-            if written.event is not None:
-                await revision.changed(session, written.event, source=rt.source)
-        view = await _view(session, row, personal, now)
+        row, personal = await self_service.change_availability(
+            session, caller, sealer, change, at, source=rt.source
+        )
+        view = await _view(session, row, personal, at)
         await session.commit()
     return view
-
-
-def _current(span: Span, now: datetime) -> bool:
-    return span.start <= now < span.end
-
-
-def _upcoming(spans: list[Span], now: datetime) -> list[Span]:
-    """The periods still to come: one that is current ends now, and ended ones go."""
-    return [span for span in spans if span.start > now]
-
-
-def _with(spans: list[Span], added: Span, field: str) -> list[Span]:
-    if len(spans) >= MAX_PERIODS:
-        raise invalid(field, f"at most {MAX_PERIODS} periods; cancel some first")
-    return [*spans, added]
 
 
 @router.put(
@@ -216,15 +181,7 @@ def _with(spans: list[Span], added: Span, field: str) -> list[Span]:
     summary="Go on call for some hours from now, or come off call now (publishes SupporterUpdated)",
 )
 async def put_on_call(body: OnCall, caller: Own, rt: Runtime, sealer: Seals) -> MeView:
-    def change(availability: AvailabilityRecord, now: datetime) -> AvailabilityRecord | None:
-        on_call = _upcoming(availability.on_call, now)
-        if body.on_call:
-            shift = Span(start=now, end=now + timedelta(hours=body.hours))
-            on_call = _with(on_call, shift, "on_call")
-        elif not any(_current(span, now) for span in availability.on_call):
-            return None  # off call already
-        return availability.model_copy(update={"on_call": on_call})
-
+    change = self_service.go_on_call(body.hours) if body.on_call else self_service.come_off_call
     return await _change(rt, caller, sealer, change)
 
 
@@ -235,13 +192,7 @@ async def put_on_call(body: OnCall, caller: Own, rt: Runtime, sealer: Seals) -> 
     summary="Take leave from start to end: not matched meanwhile (publishes SupporterUpdated)",
 )
 async def post_leave(body: Span, caller: Own, rt: Runtime, sealer: Seals) -> MeView:
-    def change(availability: AvailabilityRecord, now: datetime) -> AvailabilityRecord:
-        if body.end <= now:
-            raise invalid("end", "leave that is over changes nothing; end must be in the future")
-        leave = [span for span in availability.leave if span.end > now]
-        return availability.model_copy(update={"leave": _with(leave, body, "leave")})
-
-    return await _change(rt, caller, sealer, change)
+    return await _change(rt, caller, sealer, self_service.take_leave(body))
 
 
 @router.delete(
@@ -251,9 +202,4 @@ async def post_leave(body: Span, caller: Own, rt: Runtime, sealer: Seals) -> MeV
     summary="Cancel every current and future leave (publishes SupporterUpdated)",
 )
 async def delete_leave(caller: Own, rt: Runtime, sealer: Seals) -> MeView:
-    def change(availability: AvailabilityRecord, now: datetime) -> AvailabilityRecord | None:
-        if not any(span.end > now for span in availability.leave):
-            return None  # no leave to cancel
-        return availability.model_copy(update={"leave": []})
-
-    return await _change(rt, caller, sealer, change)
+    return await _change(rt, caller, sealer, self_service.cancel_leave)

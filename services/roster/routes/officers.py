@@ -13,62 +13,29 @@ coordinator of their agency does.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import audit
 from shared.auth import Principal, Role, require_role
-from shared.db import put_row
-from shared.events import OfficerUpdated, PreferencesUpdated
 from shared.ids import AgencyId, PersonnelId
-from shared.problems import Problem
-from shared.routes import Runtime, invalid
+from shared.routes import Runtime
 
-from .. import revision
-from ..fields import Body, Code, Codes, Label, Languages, Name
-from ..http import AGENCY_FIELD, PROBLEMS, AgencyQuery, Coordinator, Seals, own_agency
-from ..personal import OfficerContact, OfficerPersonal, Sealer
-from ..revision import Written
-from ..store import OfficerRow, PreferencesRow, SupporterRow
+from .. import officers
+from ..officers import PREFERENCES, OfficerRecord, PreferencesRecord
+from ..personal import OfficerPersonal
+from ..store import OfficerRow, PreferencesRow
+from .deps import PROBLEMS, AgencyQuery, Coordinator, Seals, own_agency
 
 router = APIRouter(prefix="/v1", tags=["officers"])
 
 PersonnelIdPath = Annotated[PersonnelId, Path(description="The agency's id for the officer")]
-# Who may touch preferences at all; `_ensure_acts_for` then decides for which officer.
+# Who may touch preferences at all; `officers.ensure_acts_for` then decides for which officer.
 Person = Annotated[Principal, Depends(require_role(Role.OFFICER, Role.SUPPORTER, Role.COORDINATOR))]
-
-
-class OfficerRecord(Body):
-    agency_id: AgencyId | None = Field(default=None, description=AGENCY_FIELD)
-    unit: Label | None = None
-    rank: Label | None = None
-    supervisor_id: PersonnelId | None = Field(
-        default=None, description="The supervisor's personnel_id."
-    )
-    background: Codes = Field(
-        default_factory=list,
-        description="Background codes, as on supporter records: matching prefers a peer "
-        "who shares one.",
-    )
-    display_name: Name | None = Field(
-        default=None,
-        description="The officer's name as a supporter would call them. Sealed at rest with "
-        "contact; shown only to the supporter assigned to the officer, never in a view of "
-        "the officer.",
-    )
-    contact: OfficerContact = Field(
-        default_factory=OfficerContact,
-        description="How the supporter assigned to the officer reaches them. Sealed at rest; "
-        "a PUT replaces it (left out: none on file).",
-    )
-
-    def personal(self) -> OfficerPersonal:
-        return OfficerPersonal(display_name=self.display_name, contact=self.contact)
 
 
 class OfficerView(BaseModel):
@@ -84,17 +51,6 @@ class OfficerView(BaseModel):
         description="Whether a phone number or an e-mail address of the officer is on file."
     )
     updated_at: datetime
-
-
-class PreferencesRecord(Body):
-    agency_id: AgencyId | None = Field(default=None, description=AGENCY_FIELD)
-    preferred_gender: Code | None = None
-    languages: Languages = Field(default_factory=list)
-    outside_agency: bool = Field(default=False, description="A peer from another agency.")
-    opted_out: bool = Field(default=False, description="No offers of support at all.")
-
-
-PREFERENCES = {"preferred_gender", "languages", "outside_agency", "opted_out"}
 
 
 class PreferencesView(BaseModel):
@@ -121,47 +77,6 @@ def _officer_view(row: OfficerRow, personal: OfficerPersonal) -> OfficerView:
     )
 
 
-def write_officer(
-    session: AsyncSession,
-    agency: str,
-    personnel_id: str,
-    record: OfficerRecord,
-    sealer: Sealer,
-    *,
-    stored: OfficerRow | None,
-) -> tuple[OfficerRow, Written]:
-    """Put `record` as the agency's officer `personnel_id`, whose row is `stored` (None:
-    a new officer; the caller reads it, so an import reads all of its rows at once). The
-    one write behind `PUT /v1/officers/{personnel_id}` and the import. The supervisor
-    need not be on the roster (yet), so officers can be put in any order. The record is
-    whole: details left out are erased, as for supporters; the name and contact details
-    are sealed. Nothing is written, and no event is given, when the record is what is
-    stored."""
-    if record.supervisor_id == personnel_id:
-        raise invalid("supervisor_id", "an officer is not their own supervisor")
-    wanted = {
-        "unit": record.unit,
-        "rank": record.rank,
-        "supervisor_id": record.supervisor_id,
-        "background": sorted(record.background),
-    }
-    personal = record.personal()
-    row = stored
-    created = row is None
-    if created:
-        row = OfficerRow(agency_id=agency, personnel_id=personnel_id)
-        session.add(row)
-    elif all(getattr(row, name) == value for name, value in wanted.items()) and (
-        sealer.open_officer(agency, personnel_id, row.personal) == personal
-    ):
-        return row, Written(created=False, event=None)
-    for name, value in wanted.items():
-        setattr(row, name, value)
-    row.personal = None if personal.empty() else sealer.seal_officer(agency, personnel_id, personal)
-    row.updated_at = datetime.now(UTC)
-    return row, Written(created, OfficerUpdated(agency_id=agency, personnel_id=personnel_id))
-
-
 @router.put(
     "/officers/{personnel_id}",
     response_model=OfficerView,
@@ -179,11 +94,10 @@ async def put_officer(
 ) -> OfficerView:
     agency = own_agency(caller, body.agency_id)
     async with rt.sessions() as session:
-        stored = await session.get(OfficerRow, (agency, personnel_id))
-        row, written = write_officer(session, agency, personnel_id, body, sealer, stored=stored)
-        if written.event is not None:
-            await revision.changed(session, written.event, source=rt.source)
-            await session.commit()
+        row, written = await officers.put_officer(
+            session, agency, personnel_id, body, sealer, source=rt.source
+        )
+        await session.commit()
     if written.created:
         response.status_code = 201
     return _officer_view(row, body.personal())
@@ -204,9 +118,7 @@ async def get_officer(
 ) -> OfficerView:
     agency = own_agency(caller, agency_id)
     async with rt.sessions() as session:
-        row = await session.get(OfficerRow, (agency, personnel_id))
-        if row is None:
-            raise Problem(404, "Not Found", "No officer of the agency has this personnel_id.")
+        row = await officers.officer(session, agency, personnel_id)
         audit.record_read(session, caller, "officer", personnel_id)
         await session.commit()
     return _officer_view(row, sealer.open_officer(agency, personnel_id, row.personal))
@@ -248,25 +160,6 @@ async def list_officers(
     ]
 
 
-async def _ensure_acts_for(session: AsyncSession, caller: Principal, personnel_id: str) -> None:
-    """403 unless the caller is a coordinator (of the agency: the key is the caller's
-    agency) or the officer themself."""
-    if caller.role is Role.COORDINATOR:
-        return
-    if caller.role is Role.OFFICER and caller.sub == personnel_id:
-        return
-    if caller.role is Role.SUPPORTER:
-        supporter = await session.get(SupporterRow, caller.sub)
-        if (
-            supporter is not None
-            and supporter.agency_id == caller.agency
-            and supporter.removed_at is None
-            and supporter.personnel_id == personnel_id
-        ):
-            return
-    raise Problem(403, "Forbidden", "Only the officer themself or a coordinator may do this.")
-
-
 def _preferences_view(
     agency: str, personnel_id: str, row: PreferencesRow | None
 ) -> PreferencesView:
@@ -292,17 +185,11 @@ async def put_preferences(
     personnel_id: PersonnelIdPath, body: PreferencesRecord, caller: Person, rt: Runtime
 ) -> PreferencesView:
     agency = own_agency(caller, body.agency_id)
-    wanted = body.model_dump(include=PREFERENCES)
     async with rt.sessions() as session:
-        await _ensure_acts_for(session, caller, personnel_id)
-        key = {"agency_id": agency, "personnel_id": personnel_id}
-        row, changed = await put_row(session, PreferencesRow, key, wanted)
-        if changed:
-            event = PreferencesUpdated(
-                agency_id=agency, personnel_id=personnel_id, opted_out=body.opted_out
-            )
-            await revision.changed(session, event, source=rt.source)
-            await session.commit()
+        row = await officers.put_preferences(
+            session, caller, agency, personnel_id, body, source=rt.source
+        )
+        await session.commit()
     return _preferences_view(agency, personnel_id, row)
 
 
@@ -317,7 +204,7 @@ async def get_preferences(
 ) -> PreferencesView:
     agency = own_agency(caller, agency_id)
     async with rt.sessions() as session:
-        await _ensure_acts_for(session, caller, personnel_id)
+        await officers.ensure_acts_for(session, caller, personnel_id)
         row = await session.get(PreferencesRow, (agency, personnel_id))
         audit.record_read(session, caller, "preferences", personnel_id)
         await session.commit()

@@ -24,9 +24,10 @@ from shared.ids import AgencyId
 from shared.routes import Runtime
 
 from ..fields import QuietHours
-from ..http import PROBLEMS, Seals, live_supporter
 from ..personal import COORDINATOR, Contact
 from ..store import CoordinatorRow
+from ..supporters import live_supporter
+from .deps import PROBLEMS, Seals
 
 router = APIRouter(prefix="/v1", tags=["recipients"])
 

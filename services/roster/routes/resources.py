@@ -9,24 +9,23 @@ is not audited (an officer looking up a crisis line is never tracked).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
-from shared import outbox
-from shared.auth import Principal, Role, ensure_agency, require_role
-from shared.events import ResourceId, ResourceUpdated
+from shared.auth import Principal, Role, require_role
+from shared.events import ResourceId
 from shared.ids import AgencyId
-from shared.problems import Problem
 from shared.routes import Runtime
 from shared.vocab import ResourceType
 
-from ..fields import Body, Name, Phone, WebUrl
-from ..http import PROBLEMS, AgencyQuery, own_agency
+from .. import resources
+from ..resources import DETAILS, ResourceRecord
 from ..store import ResourceRow
+from .deps import PROBLEMS, AgencyQuery, own_agency
 
 router = APIRouter(prefix="/v1", tags=["resources"])
 
@@ -35,31 +34,6 @@ Reader = Annotated[
     Principal,
     Depends(require_role(Role.COORDINATOR, Role.SUPPORTER, Role.REGIONAL, Role.OFFICER)),
 ]
-DETAILS = ("name", "resource_type", "phone", "url", "crisis_line", "always_open", "active")
-
-
-class ResourceRecord(Body):
-    name: Name
-    resource_type: ResourceType
-    region_wide: bool = Field(
-        default=False, description="For every agency of the region (role regional)."
-    )
-    agency_id: AgencyId | None = Field(
-        default=None,
-        description="An agency's resource: optional, the token's agency. Absent when region-wide.",
-    )
-    phone: Phone | None = None
-    url: WebUrl | None = None
-    crisis_line: bool = False
-    always_open: bool = Field(default=False, description="Open 24 hours, 7 days a week.")
-    active: bool = True
-
-    @field_validator("agency_id")
-    @classmethod
-    def _not_both(cls, agency_id: str | None, info) -> str | None:
-        if agency_id is not None and info.data.get("region_wide"):
-            raise ValueError("a region-wide resource belongs to no agency")
-        return agency_id
 
 
 class ResourceView(BaseModel):
@@ -74,18 +48,6 @@ class ResourceView(BaseModel):
     always_open: bool
     active: bool
     updated_at: datetime
-
-
-def _ensure_may_write(caller: Principal, agency_id: str | None) -> None:
-    """Region-wide resources (`agency_id` None) are the role regional's; an agency's,
-    its coordinators'."""
-    if agency_id is None:
-        if caller.role is not Role.REGIONAL:
-            raise Problem(403, "Forbidden", "Region-wide resources need the role regional.")
-        return
-    if caller.role is not Role.COORDINATOR:
-        raise Problem(403, "Forbidden", "An agency's resources need its coordinator.")
-    ensure_agency(caller, agency_id)
 
 
 def _view(row: ResourceRow) -> ResourceView:
@@ -113,39 +75,13 @@ async def put_resource(
     response: Response,
 ) -> ResourceView:
     owner = None if body.region_wide else own_agency(caller, body.agency_id)
-    _ensure_may_write(caller, owner)
-    wanted = body.model_dump(mode="json", include=set(DETAILS))
     async with rt.sessions() as session:
-        row = await session.get(ResourceRow, resource_id)
-        if row is None:
-            row = ResourceRow(resource_id=resource_id, agency_id=owner)
-            session.add(row)
-            response.status_code = 201
-        else:
-            _ensure_may_write(caller, row.agency_id)
-            if row.agency_id == owner and all(
-                getattr(row, name) == value for name, value in wanted.items()
-            ):
-                return _view(row)
-        row.agency_id = owner
-        for name, value in wanted.items():
-            setattr(row, name, value)
-        row.updated_at = datetime.now(UTC)
-        # Resources play no part in matching: no new revision, the index stays.
-        outbox.add(
-            session,
-            ResourceUpdated(
-                agency_id=owner or caller.agency,
-                resource_id=resource_id,
-                resource_type=body.resource_type,
-                region_wide=owner is None,
-                crisis_line=body.crisis_line,
-                always_open=body.always_open,
-                active=body.active,
-            ),
-            source=rt.source,
+        row, created = await resources.put_resource(
+            session, caller, resource_id, owner, body, source=rt.source
         )
         await session.commit()
+    if created:
+        response.status_code = 201
     return _view(row)
 
 

@@ -21,7 +21,7 @@ from shared.routes import Runtime
 from shared.vocab import Category, UnfilledReason
 
 from ..assignment_store import MatchRow, Outcome
-from ..http import PROBLEMS, AgencyQuery, Coordinator, own_agency
+from .deps import PROBLEMS, AgencyQuery, Coordinator, own_agency
 
 router = APIRouter(prefix="/v1", tags=["unfilled"])
 

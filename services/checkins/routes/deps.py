@@ -10,7 +10,7 @@ from shared.auth import Principal, Role, require_role
 from shared.pseudonyms import Pseudonyms
 from shared.routes import Provided, problems
 
-from .care import Care
+from ..care import Care
 
 PROBLEMS = problems(
     s403="Wrong role, or another agency's or supporter's records",
