@@ -360,7 +360,8 @@ def test_a_supporter_opens_the_notification_reaches_the_officer_and_logs_a_conta
         }
     assert pages[link.removeprefix(stack.portal)].status_code == 403
     for answer in pages.values():
-        assert "Casey" not in answer.text and "0142" not in answer.text
+        assert "Casey" not in answer.text
+        assert "555 0142" not in answer.text and "5550142" not in answer.text
     with httpx.Client(base_url=stack.portal) as leader:
         sign_in_over_http(leader, agency, "leadership", "L-1")
         for path in (

@@ -321,7 +321,7 @@ async def test_officer_rows_bring_the_officers_own_details_sealed(roster, agency
         "B2": False,  # a name and "in person": no phone or e-mail on file
         "B3": False,
     }
-    assert all("Casey" not in r.text and "0142" not in r.text for r in read.values())
+    assert all("Casey" not in r.text and "555 0142" not in r.text for r in read.values())
     rows = {row.personnel_id: row for row in await database_rows(roster, OfficerRow)}
     sealer = roster.runtime.provided(Sealer)
     b1 = sealer.open_officer(agency, "B1", rows["B1"].personal)
