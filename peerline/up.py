@@ -32,6 +32,7 @@ from peerline.tail import TailError, tail
 from shared.crypto import new_key
 from shared.settings import Settings
 from shared.streams import provision
+from shared.subjects import EVERYTHING
 
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
@@ -112,7 +113,7 @@ class Headlines:
             self._task = asyncio.current_task()
             await tail(
                 self.stack.nats.url,
-                "ps.>",
+                EVERYTHING,
                 count=None,
                 out=lambda text: self.stack.say(text, style="cyan"),
                 err=lambda _: None,

@@ -235,7 +235,7 @@ async def _migration_lock(engine: AsyncEngine) -> AsyncIterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def run_migrations_online(context, service_metadata: MetaData) -> None:
+def run_migrations_online(context, metadata: MetaData) -> None:
     """Body of every service's Alembic `env.py`: migrate on the connection handed in,
     to the kernel's tables and the service's own."""
     connection = context.config.attributes.get("connection")
@@ -243,7 +243,7 @@ def run_migrations_online(context, service_metadata: MetaData) -> None:
         raise RuntimeError("run migrations through shared.db.migrate (a service does at start)")
     context.configure(
         connection=connection,
-        target_metadata=[KernelBase.metadata, service_metadata],
+        target_metadata=[KernelBase.metadata, metadata],
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

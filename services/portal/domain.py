@@ -180,6 +180,11 @@ URGENCIES = {Urgency.ROUTINE: "Routine", Urgency.URGENT: "Urgent", Urgency.EMERG
 PREFERRED_WAYS = {"call": "Call", "text": "Text", "email": "Email", "in_person": "In person"}
 
 
+def offer_open(offer: dict | None, now: datetime) -> bool:
+    """Whether a contact now answers the current offer (its check-in is still open)."""
+    return offer_state(offer, now) != "none"
+
+
 def offer_state(offer: dict | None, now: datetime) -> str:
     """Where a supporter's current offer stands, as the assignments page groups it:
     `overdue`, `due` (now, window open), `upcoming`, or `none` (closed or no offer)."""

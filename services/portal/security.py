@@ -50,14 +50,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = (
-                    [(k, v) for k, v in message.get("headers", []) if k != b"cache-control"]
-                    if not cacheable
-                    else list(message.get("headers", []))
-                )
-                headers += COMMON
+                headers = list(message.get("headers", []))
                 if not cacheable:
-                    headers.append(NO_STORE)
+                    headers = [h for h in headers if h[0] != b"cache-control"] + [NO_STORE]
+                headers += COMMON
                 services = waited.get()
                 own = time.perf_counter() - started - services
                 timing = f"app;dur={own * 1000:.2f}, services;dur={services * 1000:.2f}"

@@ -2,9 +2,10 @@
 protected against cross-site forgery, and rendering a template with the frame every
 page has (navigation by role, the crisis lines, the anti-forgery token).
 
-Routes stay thin: they take the person from `Signed`, call the services through
-`Backend`, and render. A service's refusal (`Refused`) or absence (`Unavailable`)
-becomes a page in one place, `install_error_pages`.
+Routes stay thin: they take the person from `Officer`, `Supporter` and the like
+(`signed_in`), call the services through `Backend`, and render. A service's refusal
+(`Refused`) or absence (`Unavailable`) becomes a page in one place,
+`install_error_pages`.
 """
 
 from __future__ import annotations
@@ -98,7 +99,6 @@ Officer = Annotated[Person, Depends(signed_in(Role.OFFICER))]
 Supporter = Annotated[Person, Depends(signed_in(Role.SUPPORTER))]
 Coordinator = Annotated[Person, Depends(signed_in(Role.COORDINATOR))]
 Leader = Annotated[Person, Depends(signed_in(*domain.LEADERS))]
-OfficerOrSupporter = Annotated[Person, Depends(signed_in(Role.OFFICER, Role.SUPPORTER))]
 
 
 async def form_of(request: Request) -> dict[str, Any]:

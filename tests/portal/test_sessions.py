@@ -167,6 +167,13 @@ def test_a_page_asks_for_sign_in_and_returns_to_it(portal, agency):
     assert signed.headers["location"] == "/assignments/5b7d1c3e-0000-4000-8000-000000000001"
 
 
+def test_a_training_notifications_link_leads_to_the_supporters_training(portal, agency):
+    with httpx.Client(base_url=portal.url) as client:
+        sign_in(client, agency, "supporter", "S1")
+        link = client.get("/training")
+    assert link.status_code == 303 and link.headers["location"] == "/me"
+
+
 def test_a_role_has_no_business_on_another_roles_pages(portal, agency):
     with httpx.Client(base_url=portal.url) as client:
         sign_in(client, agency, "leadership", "L1")

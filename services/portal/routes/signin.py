@@ -10,7 +10,6 @@ or name an agency, role and id. A region never has it.
 from __future__ import annotations
 
 import json
-import logging
 from ipaddress import ip_address
 
 from fastapi import APIRouter, Request
@@ -26,7 +25,6 @@ from ..sessions import COOKIE, Session
 from ..web import NotYours, current_session, form_of, render, see_other, store
 
 router = APIRouter()
-log = logging.getLogger(__name__)
 
 PEOPLE_FILE = "demo-people.json"
 

@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from shared.vocab import Channel, ContactOutcome, DurationBucket, InitiatedBy, ResourceType, Urgency
+from shared.vocab import ContactOutcome, DurationBucket, InitiatedBy, Urgency
 
 from ..backend import Refused
-from ..domain import offer_state
+from ..domain import offer_open, offer_state
 from ..web import NotYours, Supporter, backend, form_of, invalid_fields, render, see_other
 
 router = APIRouter()
@@ -89,19 +89,12 @@ async def _assignment_view(
     context = {
         "a": assignment,
         "officer": officer,
-        "offer_open": offer_state(offer, datetime.now(UTC)) in ("due", "overdue", "upcoming"),
+        "offer_open": offer_open(offer, datetime.now(UTC)),
         "contact_id": contact_id,
         "referred": request.query_params.get("referred"),
         "resources": resources,
         "errors": errors or {},
-        "choices": {
-            "channel": list(Channel),
-            "duration_bucket": list(DurationBucket),
-            "outcome": list(ContactOutcome),
-            "initiated_by": list(InitiatedBy),
-            "resource_type": list(ResourceType),
-            "urgency": list(Urgency),
-        },
+        "choices": {"initiated_by": list(InitiatedBy), "urgency": list(Urgency)},
     }
     return render(request, "assignment.html", context, status=status)
 
@@ -111,7 +104,7 @@ async def _log_contact(
 ) -> Response:
     assignment = await _assignment(request, person, assignment_id)
     offer = assignment.get("current_offer")
-    open_offer = offer_state(offer, datetime.now(UTC)) in ("due", "overdue", "upcoming")
+    open_offer = offer_open(offer, datetime.now(UTC))
     offered = form.get("resources_offered") or []
     body = {
         "initiated_by": form.get("initiated_by")
@@ -163,6 +156,12 @@ async def refer(request: Request, person: Supporter, assignment_id: uuid.UUID) -
             request, person, assignment_id, errors=invalid_fields(refused), status=422
         )
     return see_other(f"/assignments/{assignment_id}?referred=1")
+
+
+@router.get("/training", include_in_schema=False)
+async def training_link(person: Supporter) -> Response:
+    """Where a "training to renew" notification's link leads: the supporter's training."""
+    return see_other("/me")
 
 
 @router.get("/me", include_in_schema=False)
