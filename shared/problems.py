@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
+from shared.errors import Conflict, DomainError, Invalid, Malformed, NotAllowed, NotFound
 
 PROBLEM_JSON = "application/problem+json"
 _LOC_PART = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -63,6 +63,7 @@ def _validation_problem(errors: list[dict[str, Any]]) -> JSONResponse:
 
 
 DOMAIN_STATUS: dict[type[DomainError], tuple[int, str]] = {
+    Malformed: (400, "Bad Request"),
     NotFound: (404, "Not Found"),
     NotAllowed: (403, "Forbidden"),
     Conflict: (409, "Conflict"),
@@ -72,13 +73,13 @@ DOMAIN_STATUS: dict[type[DomainError], tuple[int, str]] = {
 
 def domain_problem(exc: DomainError) -> JSONResponse:
     """The problem document of a use case's refusal: the one place its kind becomes a
-    status (a 422 names the field, as a request model's would)."""
+    status. A 422 names the fields at fault in `errors`, as a request model's would."""
     status, title = next(v for k, v in DOMAIN_STATUS.items() if isinstance(exc, k))
-    if exc.field is None:
-        return problem_response(status, title, exc.message)
-    errors = [{"loc": [exc.field], "msg": exc.message}]
-    detail = f"{exc.field}: {exc.message}" if isinstance(exc, Invalid) else exc.message
-    return problem_response(status, title, detail, errors=errors)
+    detail = exc.message
+    if isinstance(exc, Invalid) and exc.field is not None:
+        detail = f"{exc.field}: {exc.message}"
+    extra = exc.details if exc.errors is None else exc.details | {"errors": exc.errors}
+    return problem_response(status, title, detail, **extra)
 
 
 def install_problem_handlers(

@@ -25,9 +25,9 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic import StringConstraints as Text
 
+from shared import errors as refusals
 from shared.events import UtcDatetime
 from shared.ids import PERSONNEL_ID_PATTERN, ExternalId
-from shared.problems import Problem
 from shared.vocab import Category, InvolvedRole, RetractionReason
 
 from .categories import categorise_first
@@ -187,23 +187,15 @@ class Reading:
 Loc = tuple[str | int, ...]
 
 
-class Invalid(Exception):
-    """Parts of a document Peerline needs are missing or wrong: `(loc, msg)` each."""
+class Invalid(refusals.Invalid):
+    """Parts of a document Peerline needs are missing or wrong: `(loc, msg)` each. The
+    answer names the JSON path of each; messages never echo values."""
 
-    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
-
-    def problem(self) -> Problem:
-        """422 naming the JSON path of each error; messages never echo values."""
-        errors = [
-            {"loc": list(_safe(loc)), "path": json_path(loc), "msg": msg}
-            for loc, msg in self.errors
+    def __init__(self, faults: list[tuple[Loc, str]]) -> None:
+        listed = [
+            {"loc": list(_safe(loc)), "path": json_path(loc), "msg": msg} for loc, msg in faults
         ]
-        first = errors[0]
-        return Problem(
-            422, "Unprocessable Content", f"{first['path']}: {first['msg']}", errors=errors
-        )
+        super().__init__(None, f"{listed[0]['path']}: {listed[0]['msg']}", errors=listed)
 
 
 def _safe(loc: Loc) -> Loc:
@@ -219,7 +211,7 @@ def parse(body: bytes) -> list[tuple[Loc, Eido]]:
     try:
         document = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Problem(400, "Bad Request", "The body is not valid JSON.") from None
+        raise refusals.Malformed("The body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise Invalid([((), "must be an EIDO or an STA-024 event object")])
     try:
@@ -310,7 +302,7 @@ def read(
     """What `eido` reports for the agency of `settings`; 403 if it is another agency's."""
     if eido.agency().lower() not in settings.agency_identifiers:
         path = json_path((*at, "agencyComponent"))
-        raise Problem(403, "Forbidden", f"{path}: the incident's agency is not this token's.")
+        raise refusals.NotAllowed(f"{path}: the incident's agency is not this token's.")
     incident = eido.incident
     if incident is None:  # a call not yet an incident: nothing to categorise
         return Reading(eido.id, None, None)

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.auth import Principal
-from shared.errors import Invalid
-from shared.problems import Problem
+from shared.errors import Conflict, Invalid
 from shared.service import ServiceRuntime
 
 from . import privacy
@@ -54,11 +53,7 @@ async def release(rt: ServiceRuntime, caller: Principal, asked: Asked) -> dict:
                     session, months, settings.metrics_dp_epsilon, settings.metrics_dp_budget
                 )
             except privacy.BudgetSpent as spent:
-                # A `shared.errors.Conflict` carries a message only; this answer names
-                # the spent periods too, so it stays a problem of its own.
-                raise Problem(
-                    409,
-                    "Conflict",
+                raise Conflict(
                     "The privacy budget of a period in this window is spent.",
                     periods=spent.periods,
                 ) from None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.auth import Principal
-from shared.errors import DomainError
+from shared.errors import DomainError, Invalid
 from shared.events import Event
 from shared.ids import AgencyId
 
@@ -52,13 +52,12 @@ class Imported(BaseModel):
     officers: ImportCounts = Field(default_factory=ImportCounts)
 
 
-class RowsRefused(Exception):
+class RowsRefused(Invalid):
     """Some rows are not valid, and nothing was imported: an error (`row_error`) for
     every bad cell and every refused row, in row order."""
 
     def __init__(self, errors: list[dict]) -> None:
-        super().__init__(f"{len(errors)} errors")
-        self.errors = errors
+        super().__init__(None, "Some rows are not valid; nothing was imported.", errors=errors)
 
 
 async def import_roster(

@@ -10,7 +10,7 @@ import pytest
 
 from services.incidents.domain import Current, Decision, IncidentReport, Involved, Status, decide
 from services.incidents.eido import EidoSettings, Invalid, PersonnelIdFrom, parse, read
-from shared.problems import Problem
+from shared.errors import NotAllowed
 from shared.vocab import Category, InvolvedRole, RetractionReason
 from tests.support.eido import PD, PSAP, SHOOTING, SHOOTING_INVOLVED, eido
 
@@ -115,12 +115,13 @@ def test_a_cancelled_incident_reads_as_a_retraction():
 
 
 def test_another_agencys_eido_is_refused_naming_where():
-    with pytest.raises(Problem) as refused:
+    with pytest.raises(NotAllowed) as refused:
         _read("shooting", EidoSettings(agency_identifiers=frozenset({"pd.elsewhere.example"})))
-    assert refused.value.status == 403 and "agencyComponent" in refused.value.detail
+    assert "$.agencyComponent" in refused.value.message
 
 
 def test_a_document_that_is_no_eido_names_each_field_at_fault():
     with pytest.raises(Invalid) as invalid:
         parse(b'{"$id": 7}')
-    assert invalid.value.errors and all(isinstance(loc, tuple) for loc, _ in invalid.value.errors)
+    errors = invalid.value.errors
+    assert errors and all(e["path"].startswith("$") and isinstance(e["loc"], list) for e in errors)

@@ -83,10 +83,7 @@ async def report_eido(
     """Each EIDO is a whole snapshot of its incident and goes through the same intake
     as `POST /v1/incidents`. Every EIDO is read before any is applied, so a notification
     with one bad EIDO changes nothing."""
-    try:
-        outcomes = await eido_intake.report(rt, writer, caller.agency, await request.body())
-    except eido.Invalid as exc:
-        raise exc.problem() from None
+    outcomes = await eido_intake.report(rt, writer, caller.agency, await request.body())
     return [EidoAnswer(incident_id=o.incident_id, status=o.status) for o in outcomes]
 
 

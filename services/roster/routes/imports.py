@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from shared.problems import Problem
 from shared.routes import Runtime
 
 from .. import imports
@@ -58,17 +57,9 @@ async def import_roster(
     agency = own_agency(caller, agency_id)
     content = await request.body()
     async with rt.sessions() as session:
-        try:
-            imported = await imports.import_roster(
-                session, caller, agency, content, sealer, dry_run=dry_run, source=rt.source
-            )
-        except imports.RowsRefused as refused:
-            raise Problem(
-                422,
-                "Unprocessable Content",
-                "Some rows are not valid; nothing was imported.",
-                errors=refused.errors,
-            ) from None
+        imported = await imports.import_roster(
+            session, caller, agency, content, sealer, dry_run=dry_run, source=rt.source
+        )
         if not dry_run:
             await session.commit()
     return imported
