@@ -34,9 +34,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m compose
 	$(PYTEST) -m "not compose"
 
-# The rules alone: no server, no database, no network (under 30 seconds).
+# The rules and use cases: no server, no network, a SQLite file at most (under 30 seconds).
 test-unit: $(STAMP)
-	$(BIN)/python -m pytest -m unit -q
+	PEERLINE_QUICK_PROPERTIES=1 $(BIN)/python -m pytest -m unit -q
 
 # Everything but the end-to-end, fault and compose tests, for a quick loop while editing.
 test-fast: $(STAMP)

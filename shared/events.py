@@ -11,6 +11,7 @@ echo input values.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, ClassVar
 
@@ -61,6 +62,11 @@ OfficerRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{16,128}$")]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# What a use case asks the time of: `utcnow` in a service, a clock the test sets in a
+# test, so that rules about hours and days are tested without waiting for them.
+Clock = Callable[[], datetime]
 
 
 class Event(BaseModel):

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from opentelemetry.context import Context
 from sqlalchemy import select, update
@@ -36,9 +36,11 @@ from shared.events import (
     CheckInDue,
     CheckInOverdue,
     CheckInScheduled,
+    Clock,
     Event,
     IncidentRetracted,
     PeerAssigned,
+    utcnow,
 )
 from shared.ids import derived_event_id
 from shared.vocab import AssignmentReason, Category, CheckInOutcome
@@ -67,13 +69,17 @@ class _Staged:
 
 
 class Care:
-    def __init__(self, source: str) -> None:
+    """The check-ins' consumers and the closing of an offer. `clock` is the time every
+    decision is taken at (a test's own clock in the unit tier)."""
+
+    def __init__(self, source: str, clock: Clock = utcnow) -> None:
         self.source = source
+        self.clock = clock
 
     # Consumers.
 
     async def assigned(self, session: AsyncSession, items: list[Received[PeerAssigned]]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         staged = _Staged()
         wanted = {str(item.value.assignment_id) for item in items}
         known = set(
@@ -107,7 +113,7 @@ class Care:
         await staged.write(session, self.source)
 
     async def fired(self, session: AsyncSession, items: list[Received[Fired]]) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         staged = _Staged()
         for item in items:
             fired = item.value
@@ -127,7 +133,7 @@ class Care:
     async def retracted(
         self, session: AsyncSession, items: list[Received[IncidentRetracted]]
     ) -> None:
-        now = datetime.now(UTC)
+        now = self.clock()
         staged = _Staged()
         for item in items:
             open_checkins = await session.scalars(

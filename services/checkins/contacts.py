@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,7 +64,7 @@ async def log(
     source: str,
 ) -> Logged:
     """Store the contact, stage `ContactLogged`, and close its check-in if it is open."""
-    now = datetime.now(UTC)
+    now = care.clock()
     check_contact(report.checkin_id, report.personnel_id, report.initiated_by)
     assignment = checkin = None
     if report.checkin_id is not None:

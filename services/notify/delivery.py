@@ -25,7 +25,7 @@ import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
 from shared.db import upsert_insert
-from shared.events import NotificationFailed, NotificationSent
+from shared.events import Clock, NotificationFailed, NotificationSent, utcnow
 from shared.ids import derived_event_id
 from shared.service import ServiceRuntime
 
@@ -72,8 +72,11 @@ class HeldUntil:
 class Deliveries:
     """The worker of one replica (see the module docstring)."""
 
-    def __init__(self, runtime: ServiceRuntime, directory: Directory) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime, directory: Directory, clock: Clock = utcnow
+    ) -> None:
         self._rt = runtime
+        self._clock = clock
         self._settings = runtime.settings
         self._directory = directory
         self._tracer = runtime.telemetry.tracer("peerline.notify")
@@ -85,9 +88,9 @@ class Deliveries:
 
     async def round(self) -> int:
         """Expand due fan-outs, then claim and deliver one batch; how many were claimed."""
-        await self._expand(datetime.now(UTC))
+        await self._expand(self._clock())
         token = str(uuid.uuid4())
-        claimed = await self._claim(datetime.now(UTC), token)
+        claimed = await self._claim(self._clock(), token)
         by_recipient: dict[str, list[DeliveryRow]] = {}
         for row in claimed:
             by_recipient.setdefault(row.recipient_id, []).append(row)
@@ -198,7 +201,7 @@ class Deliveries:
             await self._deliver_in(row, token, trace.set_span_in_context(span))
 
     async def _deliver_in(self, row: DeliveryRow, token: str, context: Context) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         try:
             recipient = await self._recipient(row)
         except LookupFailed as exc:  # its message is a status code or an error's type
@@ -265,7 +268,7 @@ class Deliveries:
     async def _record(
         self, row: DeliveryRow, token: str, route: Route, outcome: Outcome, context: Context
     ) -> None:
-        now = datetime.now(UTC)
+        now = self._clock()
         attempts = row.attempts + 1
         common = {
             "notification_id": uuid.UUID(row.notification_id),

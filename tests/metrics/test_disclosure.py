@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from services.metrics import disclosure
 from services.metrics.disclosure import Table
+from tests.support.examples import examples
 
 pytestmark = pytest.mark.unit
 
@@ -26,7 +27,7 @@ def _published_small(table: Table, min_cell: int) -> list:
     ]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(cells=tables, min_cell=st.integers(2, 11))
 def test_no_small_cell_is_shown_and_none_is_recoverable_from_a_total(cells, min_cell):
     table = disclosure.suppress(Table(cells), min_cell)
@@ -34,7 +35,7 @@ def test_no_small_cell_is_shown_and_none_is_recoverable_from_a_total(cells, min_
     assert disclosure.recoverable(table) == []
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(
     data=st.data(),
     cols=st.integers(1, 5),

@@ -30,6 +30,7 @@ from services.roster.domain import (
 )
 from services.roster.matching import Assigned, Incident, OptedOut, RosterIndex, Unfilled
 from shared.vocab import Category
+from tests.support.examples import examples
 
 pytestmark = pytest.mark.unit
 
@@ -37,8 +38,8 @@ AGENCIES = ("A", "B", "C")  # the incident is always A's
 PEOPLE = tuple(f"p{i}" for i in range(8))  # the same ids in every agency: different people
 CATEGORIES = (Category.OFFICER_INVOLVED_SHOOTING, Category.FATAL_COLLISION)
 BASE = datetime(2026, 11, 23, tzinfo=UTC)
-SETTINGS = settings(max_examples=150, deadline=None)
-QUICK = settings(max_examples=80, deadline=None)
+SETTINGS = settings(max_examples=examples(150), deadline=None)
+QUICK = settings(max_examples=examples(80), deadline=None)
 
 hours = st.integers(min_value=-48, max_value=120).map(lambda h: timedelta(hours=h))
 
