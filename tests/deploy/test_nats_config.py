@@ -155,7 +155,6 @@ async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
         assert credentials(generated, f"{A}.previous") == (old_user, old_password)
         assert credentials(generated, A)[0] == f"{A}.2"
         hub.reload()
-        await asyncio.sleep(0.5)
         new = await _connect(hub, generated, A)
         for client in (old, new):
             await _report(client, A)

@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -78,8 +79,21 @@ class ConfiguredServer:
             time.sleep(0.05)
 
     def reload(self) -> None:
-        """What `docker compose kill -s HUP` does: read the configuration again."""
+        """What `docker compose kill -s HUP` does: read the configuration again. With a
+        monitoring port, returns once the server says it has (a fixed pause was too short
+        on a loaded machine); without one, at once."""
+        before = self._config_loaded()
         self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while before is not None and self._config_loaded() == before:
+            assert time.monotonic() < deadline, "nats-server did not reload its configuration"
+            time.sleep(0.02)
+
+    def _config_loaded(self) -> str | None:
+        if self.monitor_port is None:
+            return None
+        varz = httpx.get(f"http://127.0.0.1:{self.monitor_port}/varz", timeout=2, trust_env=False)
+        return varz.json()["config_load_time"]
 
     def stop(self) -> None:
         self.proc.terminate()
