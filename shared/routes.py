@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from shared.problems import Problem
 from shared.service import ServiceRuntime
 
 
@@ -44,13 +43,3 @@ def problems(**descriptions: str) -> dict[int, dict[str, str]]:
     }
     answers |= {int(code.removeprefix("s")): text for code, text in descriptions.items()}
     return {code: {"description": text} for code, text in sorted(answers.items())}
-
-
-def invalid(field: str, message: str) -> Problem:
-    """A 422 naming the field at fault, for rules a request model cannot check alone."""
-    return Problem(
-        422,
-        "Unprocessable Content",
-        f"{field}: {message}",
-        errors=[{"loc": [field], "msg": message}],
-    )

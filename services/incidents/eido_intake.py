@@ -9,14 +9,17 @@ import enum
 import uuid
 from dataclasses import dataclass
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.db import put_row
+from shared.errors import Conflict
 from shared.ids import incident_id_for
 from shared.service import ServiceRuntime
 
 from . import eido, intake
-from .store import EidoSettingsRow, IncidentRow
+from .store import EidoIdentifierRow, EidoSettingsRow, IncidentRow
 
 
 class EidoStatus(enum.StrEnum):
@@ -75,7 +78,13 @@ async def settings(runtime: ServiceRuntime, agency_id: str) -> eido.EidoSettings
 async def _settings(session: AsyncSession, agency_id: str) -> eido.EidoSettings:
     row = await session.get(EidoSettingsRow, agency_id)
     if row is None:
-        return eido.EidoSettings(agency_identifiers=frozenset({agency_id.lower()}))
+        # The default, the agency's own id, unless another agency holds it (decision 63).
+        own = agency_id.lower()
+        holder = await session.scalar(
+            select(EidoIdentifierRow.agency_id).where(EidoIdentifierRow.identifier == own)
+        )
+        mine = frozenset() if holder not in (None, agency_id) else frozenset({own})
+        return eido.EidoSettings(agency_identifiers=mine)
     return eido.EidoSettings(
         agency_identifiers=frozenset(row.agency_identifiers),
         dispatchers=row.dispatchers,
@@ -86,7 +95,9 @@ async def _settings(session: AsyncSession, agency_id: str) -> eido.EidoSettings:
 async def set_settings(
     runtime: ServiceRuntime, agency_id: str, wanted: eido.EidoSettings
 ) -> eido.EidoSettings:
-    """Store how the agency's EIDOs are read; identifiers compare in lower case."""
+    """Store how the agency's EIDOs are read; identifiers compare in lower case. An
+    identifier belongs to one agency: one another agency holds, or another agency's own
+    id, is refused (`Conflict`) and nothing changes."""
     stored = eido.EidoSettings(
         agency_identifiers=frozenset(i.lower() for i in wanted.agency_identifiers),
         dispatchers=wanted.dispatchers,
@@ -98,6 +109,34 @@ async def set_settings(
         "personnel_id": stored.personnel_id.value,
     }
     async with runtime.sessions() as session:
+        await _refuse_others(session, agency_id, stored.agency_identifiers)
+        await session.execute(
+            delete(EidoIdentifierRow).where(EidoIdentifierRow.agency_id == agency_id)
+        )
+        session.add_all(
+            EidoIdentifierRow(identifier=i, agency_id=agency_id) for i in stored.agency_identifiers
+        )
         await put_row(session, EidoSettingsRow, {"agency_id": agency_id}, values)
-        await session.commit()
+        try:
+            await session.commit()
+        except IntegrityError:  # another agency claimed one at the same moment
+            raise Conflict(CLAIMED, field="agency_identifiers") from None
     return stored
+
+
+CLAIMED = "an identifier belongs to another agency"
+
+
+async def _refuse_others(session: AsyncSession, agency_id: str, wanted: frozenset[str]) -> None:
+    held = await session.scalar(
+        select(EidoIdentifierRow.identifier).where(
+            EidoIdentifierRow.identifier.in_(wanted), EidoIdentifierRow.agency_id != agency_id
+        )
+    )
+    others = [
+        select(IncidentRow.agency_id).where(func.lower(IncidentRow.agency_id).in_(wanted)),
+        select(EidoSettingsRow.agency_id).where(func.lower(EidoSettingsRow.agency_id).in_(wanted)),
+    ]
+    known = {a for query in others for a in await session.scalars(query.distinct())}
+    if held is not None or known - {agency_id}:
+        raise Conflict(CLAIMED, field="agency_identifiers")

@@ -65,3 +65,13 @@ class EidoSettingsRow(Base):
     dispatchers: Mapped[bool] = mapped_column(Boolean)
     personnel_id: Mapped[str] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class EidoIdentifierRow(Base):
+    """Which agency an EIDO agency identifier (lower case) belongs to: one only, so no
+    agency's coordinator can claim another's documents (decision 63)."""
+
+    __tablename__ = "eido_identifiers"
+
+    identifier: Mapped[str] = mapped_column(String(255), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 import httpx
 import pytest
@@ -286,6 +287,32 @@ async def test_an_eido_of_another_agency_is_403(incidents, agency):
     assert unconfigured.status_code == owned_by_psap.status_code == 403
     assert owned_by_psap.headers["content-type"] == "application/problem+json"
     assert as_configured.status_code == 202
+
+
+async def test_an_identifier_belongs_to_one_agency(incidents, agency):
+    """Another agency's coordinator cannot claim this agency's EIDO identifier, nor its
+    own id, and so its ingest token cannot report this agency's incidents."""
+    other = "T" + uuid.uuid4().hex[:12].upper()
+    async with httpx.AsyncClient() as client:
+        await configure(client, incidents.url, agency, agency_identifiers=[PD])
+        await post(client, incidents.url, agency, eido("shooting"))
+        claims = [
+            await client.put(
+                f"{incidents.url}/v1/eido/settings",
+                json={"agency_identifiers": identifiers},
+                headers=bearer(other, Role.COORDINATOR),
+            )
+            for identifiers in ([PD.upper()], [agency.lower()], ["pd.other.example", PD])
+        ]
+        reported_by_other = await post(client, incidents.url, other, eido("shooting"))
+        still_mine = await client.get(
+            f"{incidents.url}/v1/eido/settings", headers=bearer(agency, Role.COORDINATOR)
+        )
+    for claim in claims:
+        assert claim.status_code == 409, claim.text
+        assert claim.json()["errors"][0]["loc"] == ["agency_identifiers"]
+    assert reported_by_other.status_code == 403
+    assert still_mine.json()["agency_identifiers"] == [PD]
 
 
 async def test_only_an_ingest_token_reports_eidos(incidents, agency):

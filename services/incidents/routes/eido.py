@@ -100,7 +100,7 @@ async def get_eido_settings(caller: Coordinator, rt: Runtime) -> EidoSettingsBod
 @router.put(
     "/eido/settings",
     response_model=EidoSettingsBody,
-    responses=PROBLEMS,
+    responses=problems(s409="An identifier belongs to another agency"),
     summary="Set how the agency's EIDOs are read",
 )
 async def put_eido_settings(
