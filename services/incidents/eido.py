@@ -210,7 +210,7 @@ def parse(body: bytes) -> list[tuple[Loc, Eido]]:
     """The EIDOs of a request body, each with its location in the body."""
     try:
         document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, nested too deep, a number too long
         raise refusals.Malformed("The body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise Invalid([((), "must be an EIDO or an STA-024 event object")])

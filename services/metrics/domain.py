@@ -74,6 +74,11 @@ def months_of_quarter(period: str) -> list[str]:
     return [f"{year:04d}-{m:02d}" for m in range(quarter * 3 - 2, quarter * 3 + 1)]
 
 
+# The dates a window may name: wide enough for any program's history, narrow enough
+# that widening to whole periods never leaves the calendar.
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
 @dataclass(frozen=True)
 class Window:
     start: date
@@ -100,6 +105,9 @@ def window_of(
     start: date | None, end: date | None, granularity: Granularity, today: date
 ) -> Window:
     """The asked window, widened to whole periods; by default the last twelve months."""
+    for name, day in (("from", start), ("to", end)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise Invalid(name, f"must be from {EARLIEST} to {LATEST}")
     end = end or today
     start = start or (end.replace(day=1) - timedelta(days=335)).replace(day=1)
     if start > end:

@@ -69,3 +69,16 @@ def test_generated_paths_and_tokens_get_a_4xx(incidents, agency, path, header):
     except (httpx.InvalidURL, httpx.LocalProtocolError, UnicodeEncodeError):
         return  # the client refused to send it; nothing reached the service
     _check(answer)
+
+
+def test_hostile_json_is_a_4xx_on_both_intake_routes(incidents, agency):
+    """JSON nested a thousand deep, and a number of five thousand digits, which Python's
+    own parser gives up on, are the caller's mistake on every route that reads JSON."""
+    headers = {**bearer(agency, Role.INGEST), "Content-Type": "application/json"}
+    for content in ("[" * 1000 + "]" * 1000, '{"$id": ' + "9" * 5000 + "}"):
+        for route in ("/v1/incidents", "/v1/eido"):
+            answer = httpx.post(
+                f"{incidents.url}{route}", content=content, headers=headers, timeout=10
+            )
+            _check(answer)
+            assert answer.status_code in (400, 422), (route, answer.status_code)

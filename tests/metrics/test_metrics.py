@@ -136,4 +136,13 @@ async def test_a_bad_window_is_refused(metrics, agency):
             "/v1/metrics", params={"from": "2026-03-01", "to": "2026-01-01"}
         )
         unknown = await leader.get("/v1/metrics", params={"granularity": "week"})
+        # Dates at the calendar's ends, which widening to whole periods would overflow.
+        edges = [
+            await leader.get(path, params=window)
+            for path in ("/v1/metrics", "/v1/metrics.csv", "/dashboard/charts")
+            for window in ({"to": "9999-12-31"}, {"from": "9999-12-01"}, {"to": "0001-01-01"})
+        ]
     assert (backwards.status_code, unknown.status_code) == (422, 422)
+    for edge in edges:
+        assert edge.status_code == 422, edge.text
+        assert edge.json()["errors"][0]["loc"][-1] in ("from", "to")
