@@ -120,11 +120,14 @@ class PolicyRow(Base):
 
 
 class FeedbackCodeRow(Base):
-    __tablename__ = "feedback_codes"
+    """A feedback code not yet spent, as its hash and agency only: spending deletes it,
+    and on SQLite no rowid keeps the order codes were issued in."""
+
+    __tablename__ = "unspent_feedback_codes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     agency_id: Mapped[str] = mapped_column(String(32))
-    used: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ExceptionRow(Base):
