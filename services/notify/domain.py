@@ -24,6 +24,7 @@ from shared.events import (
     PeerAssigned,
     TrainingExpiring,
 )
+from shared.tokens import Principal, Role
 from shared.vocab import Category, NotificationChannel
 
 
@@ -267,3 +268,12 @@ def rate_free_at(
 def retry_delay(attempts: int, *, base: float, cap: float) -> timedelta:
     """The wait after the `attempts`-th failed try of a channel: exponential, capped."""
     return timedelta(seconds=min(base * 2 ** (attempts - 1), cap))
+
+
+def shows_delivery_details(caller: Principal, recipient_agency_id: str) -> bool:
+    """Whether `caller` sees how a delivery went beyond its status (the channel, a hold
+    and until when, the error, the attempts). A coordinator sees every notification
+    about their own agency's officers, but of a supporter from another agency (the
+    regional pool) only whether it reached them: when and why that supporter's messages
+    wait is the other agency's business (decision 64). Operators see all."""
+    return caller.role is not Role.COORDINATOR or recipient_agency_id == caller.agency
