@@ -7,7 +7,9 @@ sends nothing, or a head a byte at a time, is held for ever. Its httptools parse
 accepts a head of any size (h11 stops at 16 KiB, but has no deadline either). The ASGI
 app only runs once a head is complete, so `GuardedHttpProtocol` adds both limits at
 the protocol: a head must be complete `header_timeout` seconds after the connection
-opened or the request's first byte arrived, and may not exceed `max_header_bytes`.
+opened or the request's first byte arrived, and may not exceed `max_header_bytes`,
+counted both over the reads of an unfinished head and over the parts the parser hands
+over (the URL, each header), so a head that arrives in one read is held to it too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ from shared.problems import problem_response
 from shared.settings import Settings
 
 
+class HeadTooLarge(Exception):
+    """Raised from a parser callback to stop reading a head past the limit."""
+
+
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with a deadline and a size limit on request heads."""
 
@@ -42,6 +48,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._head_begun = False
         self._head_bytes = 0
+        self._head_parsed = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:
         super().connection_made(transport)
@@ -60,14 +67,38 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         if timer is not None and self._head_timer is timer:
             self._head_bytes += len(data)
             if self._head_bytes > self.max_header_bytes:
-                detail = f"The request head may not exceed {self.max_header_bytes} bytes."
-                self._cut_off(431, "Request Header Fields Too Large", detail)
+                self._too_large()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_begun = True
+        self._head_parsed = 0
         if self._head_timer is None:
             self._arm_head_timer()
+
+    def on_url(self, url: bytes) -> None:
+        self._parsed(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._parsed(len(name) + len(value) + 4)  # ": " and CRLF
+        super().on_header(name, value)
+
+    def _parsed(self, size: int) -> None:
+        """Count a part of the head; past the limit, answer 431 and stop the parser (its
+        error makes uvicorn answer 400, which `send_400_response` then leaves out)."""
+        self._head_parsed += size
+        if self._head_parsed > self.max_header_bytes:
+            self._too_large()
+            raise HeadTooLarge
+
+    def send_400_response(self, msg: str) -> None:
+        if not self.transport.is_closing():  # not after our own answer
+            super().send_400_response(msg)
+
+    def _too_large(self) -> None:
+        detail = f"The request head may not exceed {self.max_header_bytes} bytes."
+        self._cut_off(431, "Request Header Fields Too Large", detail)
 
     def on_headers_complete(self) -> None:
         self._disarm_head_timer()

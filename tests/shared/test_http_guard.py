@@ -316,6 +316,27 @@ async def test_a_head_over_the_limit_is_refused_with_431(strict):
         conn.close()
 
 
+async def test_a_whole_head_over_the_limit_in_one_write_is_refused_with_431(strict, incidents):
+    """However the bytes arrive: a complete head, in a single read, is held to the limit
+    too: the small limit of `strict`, and a service's default of 32 KiB."""
+    for url, pad in ((strict, 8192), (incidents.url, 100 * 1024)):
+        conn = await Raw.open(url)
+        try:
+            await conn.head("GET", "/healthz", X_Pad="a" * pad)
+            status, headers, body = await conn.response()
+            assert status == 431, body
+            assert headers["content-type"] == "application/problem+json"
+            assert await conn.closed_within(1.0)
+        finally:
+            conn.close()
+    long_url = await Raw.open(strict)
+    try:
+        await long_url.head("GET", "/healthz?" + "q" * 8192)
+        assert (await long_url.response())[0] == 431
+    finally:
+        long_url.close()
+
+
 async def test_a_body_that_trickles_in_gets_408_and_the_connection_is_closed(strict, agency):
     conn = await Raw.open(strict)
     try:
