@@ -30,6 +30,7 @@ from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
 from peerline.supervisor import Supervisor
 from peerline.tail import TailError, tail
 from shared.crypto import new_key
+from shared.private_files import keep_private
 from shared.settings import Settings
 from shared.streams import provision
 from shared.subjects import EVERYTHING
@@ -179,7 +180,7 @@ class Stack:
                 self.shutdown()
 
     def start(self) -> None:
-        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        keep_private(self.data_dir)  # the services and nats-server inherit the umask
         secret = ensure_secret(self.data_dir)
         ensure_field_key(self.data_dir)
         ensure_pseudonym_key(self.data_dir)

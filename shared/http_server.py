@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -166,6 +167,7 @@ def serve(settings: Settings, app_factory: str) -> None:
     arguments, so each reads the same `PEERLINE_*` environment). Workers are replicas
     on one machine: they share the database and the durable consumers, and each uses
     a core."""
+    os.umask(0o077)  # the service's files (a SQLite database, say) are its owner's alone
     options = {**server_options(settings), "log_config": peerline_logging.config()}
     if settings.workers > 1:
         uvicorn.run(app_factory, factory=True, workers=settings.workers, **options)

@@ -213,3 +213,19 @@ async def test_a_reported_incident_gets_each_officer_a_peer_who_is_prompted_to_o
     for service in ("incidents", "roster", "checkins", "notify"):
         text = (workdir / ".peerline" / "logs" / f"{service}.log").read_text()
         assert "B5678" not in text and "sam.carter" not in text
+
+
+def test_every_file_of_the_stack_is_its_owners_alone(stack):
+    """Databases, logs, keys and the NATS store: files 0600, folders 0700, including a
+    data folder and a file that existed before `peerline up`."""
+    _, workdir, _ = stack
+    data = workdir / ".peerline"
+    wait_until(lambda: list(data.glob("*.db")), timeout=30, what="the databases")
+    paths = [data, *data.rglob("*")]
+    assert any(p.name == "notes.txt" for p in paths) and any(p.suffix == ".db" for p in paths)
+    opened = {
+        str(p.relative_to(workdir)): oct(p.stat().st_mode & 0o777)
+        for p in paths
+        if not p.is_symlink() and p.stat().st_mode & 0o077
+    }
+    assert opened == {}

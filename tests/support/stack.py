@@ -37,7 +37,12 @@ def env() -> dict[str, str]:
 
 @pytest.fixture
 def stack(tmp_path):
-    """`peerline up` in a fresh directory; yields (stack.json, workdir); stops with Ctrl-C."""
+    """`peerline up` in a fresh directory; yields (stack.json, workdir); stops with Ctrl-C.
+    Its data folder exists already, open to all as someone else's `mkdir` may leave it,
+    with a file in it: `peerline up` must close both."""
+    (tmp_path / ".peerline").mkdir(mode=0o755)
+    (tmp_path / ".peerline" / "notes.txt").write_text("left here by hand\n")
+    (tmp_path / ".peerline" / "notes.txt").chmod(0o644)
     with open(tmp_path / "up.log", "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "peerline", "up"],
