@@ -163,6 +163,12 @@ class Settings(BaseSettings):
         description="An SMS gateway as an apprise URL with a `{phone}` placeholder for the "
         "recipient's number, e.g. `twilio://SID:Token@+15551234567/{phone}`; unset: no SMS.",
     )
+    notify_allowed_networks: str | None = Field(
+        default=None,
+        description="Comma-separated CIDRs that notification URLs in people's records may "
+        "reach although private (e.g. `10.20.0.0/16`); unset: public addresses only "
+        "(decision 65). The SMTP and SMS relays above are not held to this.",
+    )
     notify_console: bool = Field(
         default=False,
         description="Deliver to the notify service's log (reference and kind only) when no "

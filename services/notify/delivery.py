@@ -32,7 +32,7 @@ from opentelemetry.context import Context
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import outbox
+from shared import outbound, outbox
 from shared.db import upsert_insert
 from shared.events import Clock, NotificationFailed, NotificationSent, utcnow
 from shared.ids import derived_event_id
@@ -79,6 +79,7 @@ class Deliveries:
         self._clock = clock
         self._settings = runtime.settings
         self._directory = directory
+        self._allowed = outbound.networks(self._settings.notify_allowed_networks)
         self._tracer = runtime.telemetry.tracer("peerline.notify")
 
     async def run(self) -> None:
@@ -231,6 +232,7 @@ class Deliveries:
             message(Kind(row.kind), uuid.UUID(row.reference), self._settings.portal_url),
             kind=row.kind,
             reference=short_reference(uuid.UUID(row.reference)),
+            allowed=self._allowed,
         )
         await self._record(row, token, route, outcome, context)
 

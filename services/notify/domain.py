@@ -156,10 +156,13 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Route:
-    """One way to reach a recipient: its channel, and the apprise URL (None: the console)."""
+    """One way to reach a recipient: its channel, and the apprise URL (None: the console).
+    `from_record`: the URL is the recipient's own, held to `shared.outbound` before each
+    send; the operator's relays are not."""
 
     channel: NotificationChannel
     url: str | None
+    from_record: bool = False
 
 
 EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
@@ -209,7 +212,9 @@ def routes(
     SMS gateway, then the console when it is enabled."""
     found = []
     if recipient.url:
-        found.append(Route(channel_of(recipient.url), recipient.url))
+        # Never a redirect: it could lead to an address the check would refuse.
+        own = _with_query(recipient.url, redirect="no")
+        found.append(Route(channel_of(recipient.url), own, from_record=True))
     if recipient.email and smtp_url:
         found.append(Route(NotificationChannel.EMAIL, _with_query(smtp_url, to=recipient.email)))
     if recipient.phone and sms_url:
@@ -221,9 +226,10 @@ def routes(
 
 
 def _with_query(url: str, **params: str) -> str:
+    """`url` with `params` in its query, replacing any of the same names."""
     parts = urlsplit(url)
-    query = [*parse_qsl(parts.query, keep_blank_values=True), *params.items()]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    return urlunsplit(parts._replace(query=urlencode([*kept, *params.items()])))
 
 
 # When to send.

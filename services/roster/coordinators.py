@@ -53,6 +53,7 @@ async def put_coordinator(
 ) -> tuple[CoordinatorRow, bool]:
     """Create or replace the coordinator, their details sealed; and whether created."""
     ensure_agency(caller, record.agency_id)
+    await sealer.check(record.contact)
     personal = Personal(display_name=record.display_name, contact=record.contact)
     row = await session.get(CoordinatorRow, coordinator_id)
     created = row is None

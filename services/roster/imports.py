@@ -24,7 +24,7 @@ from . import revision
 from .officers import write_officer
 from .personal import Sealer
 from .revision import Written
-from .roster_csv import Line, OfficerLine, SupporterLine, parse, row_error
+from .roster_csv import Line, OfficerLine, SupporterLine, column_of, parse, row_error
 from .store import CHUNK, OfficerRow, SupporterRow, TrainingRow
 from .supporters import write_supporter
 from .training import write_training
@@ -83,7 +83,7 @@ async def import_roster(
             try:
                 events += await stored.write(line, caller, sealer, imported)
             except DomainError as refused:
-                errors.append(row_error(line.row, getattr(refused, "field", None), refused.message))
+                errors.append(row_error(line.row, column_of(refused.field), refused.message))
     if errors:
         raise RowsRefused(sorted(errors, key=lambda error: error["loc"][0]))
     if not dry_run:

@@ -20,7 +20,9 @@ from functools import cached_property
 
 from pydantic import BaseModel, Field, field_validator
 
+from shared import outbound
 from shared.crypto import FieldCipher
+from shared.errors import Invalid
 from shared.settings import Settings
 
 from .fields import Body, Email, Name, NotifyUrl, Phone
@@ -103,6 +105,22 @@ class Sealer:
     @cached_property
     def _cipher(self) -> FieldCipher:
         return FieldCipher(self._settings.sealing_key())
+
+    @cached_property
+    def _allowed(self) -> tuple[outbound.IpNetwork, ...]:
+        return outbound.networks(self._settings.notify_allowed_networks)
+
+    async def check(self, contact: Contact) -> None:
+        """Refuse (`Invalid`, field `contact.url`) a notification URL that notify may not
+        send to: a private, loopback or link-local address, or an unknown kind
+        (decision 65). Checked before anything is sealed or written, without a DNS
+        look-up (an import may hold thousands); notify resolves names before each send."""
+        if contact.url is None:
+            return
+        try:
+            await outbound.check(contact.url, self._allowed, resolve=False)
+        except outbound.Refused as refused:
+            raise Invalid("contact.url", str(refused)) from None
 
     def seal(self, record_id: str, personal: BaseModel, *, kind: str = SUPPORTER) -> bytes:
         """Seal `personal` for the record `kind:record_id`: it opens for that record only,

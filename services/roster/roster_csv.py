@@ -108,6 +108,13 @@ class OfficerLine:
 Line = SupporterLine | OfficerLine
 
 
+def column_of(field: str | None) -> str | None:
+    """The column holding a record's `field` as a use case names it (`contact.url`)."""
+    if field is None:
+        return None
+    return _PART_COLUMNS.get(tuple(field.split(".")), field)
+
+
 def row_error(row: int, column: str | None, msg: str) -> dict:
     """An error as the problem document lists it: `loc` is [row, column]."""
     return {"loc": [row] if column is None else [row, column], "msg": msg}

@@ -202,6 +202,7 @@ async def write_supporter(
     if row is not None and row.agency_id != caller.agency:
         raise NotAllowed("another agency's supporter has this supporter_id", field="supporter_id")
     await _ensure_personnel_id_free(session, record, supporter_id)
+    await sealer.check(record.contact)
     personal = Personal(display_name=record.display_name, contact=record.contact)
     columns = _columns(record)
     created = row is None

@@ -4,6 +4,7 @@ itself runs on `database_url` (SQLite, and PostgreSQL when configured)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import Iterator
@@ -31,10 +32,13 @@ def smtp() -> Iterator[Mailbox]:
 
 @dataclass
 class Webhook:
-    """A JSON webhook receiver; `failures` answers that many posts with 500 first."""
+    """A JSON webhook receiver; `failures` answers that many posts with 500 first, and
+    `redirect_to` answers every post with a 307 to that URL instead."""
 
     port: int = 0
     failures: int = 0
+    redirect_to: str | None = None
+    redirected: int = 0
     received: list[dict] = field(default_factory=list)
     refused: list[float] = field(default_factory=list)  # when each failure was answered
     raw: list[bytes] = field(default_factory=list)
@@ -43,8 +47,9 @@ class Webhook:
         return f"json://127.0.0.1:{self.port}/{path}"
 
 
-@pytest.fixture
-def webhook() -> Iterator[Webhook]:
+@contextlib.contextmanager
+def serving_webhook() -> Iterator[Webhook]:
+    """A `Webhook` listening on loopback until the block ends."""
     hook = Webhook()
 
     class Handler(BaseHTTPRequestHandler):
@@ -52,7 +57,11 @@ def webhook() -> Iterator[Webhook]:
             import time
 
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            if hook.failures > 0:
+            if hook.redirect_to is not None:
+                hook.redirected += 1
+                self.send_response(307)
+                self.send_header("Location", hook.redirect_to)
+            elif hook.failures > 0:
                 hook.failures -= 1
                 hook.refused.append(time.monotonic())
                 self.send_response(500)
@@ -71,6 +80,12 @@ def webhook() -> Iterator[Webhook]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield hook
     server.shutdown()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    with serving_webhook() as hook:
+        yield hook
 
 
 @pytest.fixture

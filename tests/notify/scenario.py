@@ -28,7 +28,7 @@ from shared.tokens import Role
 from shared.vocab import AssignmentReason, Category, TrainingArea, UnfilledReason
 from tests.conftest import JWT_SECRET, bearer
 from tests.support.events import peer_assigned
-from tests.support.running import on_the_bus
+from tests.support.running import LOOPBACK_ALLOWED, on_the_bus
 
 # The officer and the incident: none of this may reach a message.
 OFFICER = "B7731-CANARY"
@@ -50,6 +50,7 @@ def notify_settings(
         data_dir=data_dir,
         roster_url=roster_url,
         portal_url="https://peerline.example.org",
+        notify_allowed_networks=LOOPBACK_ALLOWED,
         **(fast | more),
     )
 

@@ -73,9 +73,9 @@ def test_channels_in_order_url_email_phone_console():
 def test_unconfigured_channels_are_skipped():
     person = Recipient("S-1", email="d@example.org", phone="+15550100")
     assert routes(person, smtp_url=None, sms_url=None, console=False) == []
-    webhook = Recipient("S-1", url="json://hooks.example.org/x")
+    webhook = Recipient("S-1", url="json://hooks.example.org/x?redirect=yes")
     assert routes(webhook, smtp_url=None, sms_url=None, console=False) == [
-        Route(NotificationChannel.WEBHOOK, "json://hooks.example.org/x")
+        Route(NotificationChannel.WEBHOOK, "json://hooks.example.org/x?redirect=no", True)
     ]
 
 
