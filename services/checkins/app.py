@@ -13,6 +13,7 @@ from shared.settings import Settings
 
 from . import subscribers
 from .care import Care
+from .officers import Officers
 from .routes import ANONYMOUS_PATHS, ROUTERS
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,8 +30,8 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
         anonymous_paths=ANONYMOUS_PATHS,
     )
     care = runtime.provide(Care(runtime.source))
-    runtime.provide(Pseudonyms(settings))
+    pseudonyms = runtime.provide(Pseudonyms(settings))
     for router in ROUTERS:
         app.include_router(router)
-    subscribers.register(runtime, care)
+    subscribers.register(runtime, care, Officers(pseudonyms))
     return app

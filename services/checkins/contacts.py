@@ -6,7 +6,8 @@ supporter the assignment names, and closes the check-in if it is open: as `conta
 or as `declined` (no follow-ups: the officer said no, honoured at once). An
 `unreachable` attempt leaves the offer open, for another try. A contact without a
 check-in (the officer reached out, or the supporter did) names the officer by their
-`personnel_id` in the supporter's agency; on the bus the officer is only `officer_ref`.
+`personnel_id` in the supporter's agency, an officer the roster knows there or one an
+assignment names (`officers`); on the bus the officer is only `officer_ref`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import outbox
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.events import ContactLogged
 from shared.ids import PersonnelId
 from shared.pseudonyms import Pseudonyms
 from shared.tokens import Principal
 from shared.vocab import Channel, ContactOutcome, DurationBucket, InitiatedBy, ResourceType
 
+from . import officers
 from .care import Care
 from .domain import CLOSES_AS, OPEN, check_contact, ensure_own
 from .store import AssignmentRow, CheckInRow, ContactRow
@@ -76,12 +78,15 @@ async def log(
         agency_id, personnel_id = assignment.agency_id, assignment.personnel_id
     else:
         agency_id, personnel_id = caller.agency, report.personnel_id
+    ref = pseudonyms.officer_ref(agency_id, personnel_id)
+    if checkin is None and not await officers.is_known(session, agency_id, personnel_id, ref):
+        raise Invalid("personnel_id", "is not an officer the roster knows in this agency")
     contact = ContactRow(
         contact_id=str(uuid.uuid4()),
         agency_id=agency_id,
         supporter_id=caller.sub,
         supporter_agency_id=caller.agency,
-        officer_ref=pseudonyms.officer_ref(agency_id, personnel_id),
+        officer_ref=ref,
         assignment_id=assignment.assignment_id if assignment else None,
         checkin_id=str(report.checkin_id) if report.checkin_id else None,
         initiated_by=report.initiated_by,

@@ -4,9 +4,9 @@ Identifiable care records (rule 8) are `assignments` (which officer a supporter
 reaches) with their `checkins`, `contacts` and `referrals`: all of them are purged
 together once the care window has passed (`retention`). Contacts and referrals hold
 codes, buckets and times only, never content (rule 1), and name the officer only by
-`officer_ref`. `exceptions` hold a reason code and a date. `feedback_codes` hold a hash
-of each code and its agency, linked to nothing. `resources` and `policies` are
-directories: the first a read model of the roster's resource events.
+`officer_ref`. `exceptions` hold a reason code and a date. `unspent_feedback_codes`
+hold a hash of each code and its agency, linked to nothing. `resources`, `known_officers`
+and `policies` are directories: the first two read models of the roster's events.
 """
 
 from __future__ import annotations
@@ -140,3 +140,13 @@ class ExceptionRow(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
     recorded_by_role: Mapped[str] = mapped_column(String(32))
     assignment_id: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class KnownOfficerRow(Base):
+    """An officer the roster knows, as their pseudonym only (`officer_ref`, keyed by
+    the agency too): a read model of `OfficerUpdated`, so that a contact without a
+    check-in names a real officer (`officers`)."""
+
+    __tablename__ = "known_officers"
+
+    officer_ref: Mapped[str] = mapped_column(String(128), primary_key=True)

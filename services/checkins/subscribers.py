@@ -4,17 +4,18 @@ retention (see `retention`)."""
 
 from __future__ import annotations
 
-from shared.events import IncidentRetracted, PeerAssigned, ResourceUpdated
+from shared.events import IncidentRetracted, OfficerUpdated, PeerAssigned, ResourceUpdated
 from shared.service import ServiceRuntime
 from shared.streams import CHECKINS, EVENTS
 
 from . import resources, retention, timers
 from .care import Care
+from .officers import Officers
 
 RETENTION_INTERVAL = 6 * 3600.0  # seconds: records are kept for days, purged within hours
 
 
-def register(runtime: ServiceRuntime, care: Care) -> None:
+def register(runtime: ServiceRuntime, care: Care, known: Officers) -> None:
     runtime.consume(
         subject=PeerAssigned.subject_pattern(),
         durable="checkins-assignments",
@@ -36,6 +37,12 @@ def register(runtime: ServiceRuntime, care: Care) -> None:
         key=timers.fired_key,
     )
     runtime.every("care-retention", RETENTION_INTERVAL, lambda: retention.purge(runtime))
+    runtime.consume(
+        subject=OfficerUpdated.subject_pattern(),
+        durable="checkins-officers",
+        stream=EVENTS,
+        apply=known.updated,
+    )
     runtime.consume(
         subject=ResourceUpdated.subject_pattern(),
         durable="checkins-resources",

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.events import PeerAssigned
+from services.checkins.store import KnownOfficerRow
+from shared.events import OfficerUpdated, PeerAssigned
+from shared.pseudonyms import officer_ref
 from shared.tokens import Role
 from shared.vocab import Category
+from tests.support.bus import publish
 from tests.support.clients import client
+from tests.support.database import database_rows
 from tests.support.events import peer_assigned
+from tests.support.running import PSEUDONYM_KEY
+from tests.support.waiting import await_until
 
 # Seconds instead of hours and days: due at +1 s, window closes at +3 s, a follow-up
 # at +5 s (its window closing at +7 s).
@@ -54,3 +60,14 @@ def contact(checkin_id, outcome: str = "support_provided", **more) -> dict:
         "resources_offered": ["eap"],
         **more,
     }
+
+
+async def known_officer(service, agency: str, personnel_id: str) -> None:
+    """The roster tells of the officer (`OfficerUpdated`), and check-ins has learnt it."""
+    await publish(service.nats_url, OfficerUpdated(agency_id=agency, personnel_id=personnel_id))
+    ref = officer_ref(PSEUDONYM_KEY, agency, personnel_id)
+
+    async def learnt() -> bool:
+        return ref in {row.officer_ref for row in await database_rows(service, KnownOfficerRow)}
+
+    await await_until(learnt, what="the officer known to check-ins")

@@ -12,7 +12,7 @@ from shared.events import CheckInScheduled, ContactLogged
 from shared.pseudonyms import officer_ref
 from shared.streams import CHECKINS, EVENTS
 from shared.tokens import Role
-from tests.checkins.scenario import assigned, contact
+from tests.checkins.scenario import assigned, contact, known_officer
 from tests.support.bus import EventLog, publish
 from tests.support.clients import client
 from tests.support.database import database_rows
@@ -91,11 +91,22 @@ async def test_a_supporter_cannot_log_for_someone_elses_assignment(checkins, age
 async def test_an_officer_who_reached_out_is_logged_without_a_check_in(checkins, agency):
     body = {**contact(None), "initiated_by": "self_referral", "personnel_id": "B555"}
     del body["checkin_id"]
+    invented = {**body, "personnel_id": "FREETEXT-7731"}
     async with client(checkins, agency, Role.SUPPORTER, "S-A") as supporter:
+        unknown = await supporter.post("/v1/contacts", json=body)
+        not_an_officer = await supporter.post("/v1/contacts", json=invented)
+        await known_officer(checkins, agency, "B555")
         answer = await supporter.post("/v1/contacts", json=body)
         assert answer.status_code == 201, answer.text
+        # Known in this agency only: another agency's supporter cannot name them.
+        async with client(checkins, "OTHER01", Role.SUPPORTER, "S-Z") as elsewhere:
+            across = await elsewhere.post("/v1/contacts", json=body)
         missing = {k: v for k, v in body.items() if k != "personnel_id"}
         assert (await supporter.post("/v1/contacts", json=missing)).status_code == 422
+    for refused in (unknown, not_an_officer, across):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["loc"] == ["personnel_id"]
+        assert "FREETEXT" not in refused.text
     [row] = await database_rows(checkins, ContactRow)
     assert row.officer_ref == officer_ref(PSEUDONYM_KEY, agency, "B555")
 

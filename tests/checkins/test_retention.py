@@ -11,7 +11,7 @@ from services.checkins.store import AssignmentRow, CheckInRow, ContactRow
 from shared.events import CheckInClosed, CheckInScheduled
 from shared.streams import CHECKINS
 from shared.tokens import Role
-from tests.checkins.scenario import assigned, contact
+from tests.checkins.scenario import assigned, contact, known_officer
 from tests.support.bus import EventLog, publish
 from tests.support.clients import client
 from tests.support.database import database_rows
@@ -28,6 +28,7 @@ async def test_finished_care_is_purged_after_90_days_and_open_care_is_kept(
         async with client(checkins, agency, Role.SUPPORTER, "S-A") as supporter:
             declined = contact(offers[done.assignment_id].checkin_id, outcome="declined")
             assert (await supporter.post("/v1/contacts", json=declined)).status_code == 201
+            await known_officer(checkins, agency, "B3")
             lone = {**contact(None), "initiated_by": "self_referral", "personnel_id": "B3"}
             del lone["checkin_id"]
             assert (await supporter.post("/v1/contacts", json=lone)).status_code == 201
