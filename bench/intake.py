@@ -196,6 +196,7 @@ def start_service(workdir: Path, nats_url: str, port: int, database_url: str, wo
         "PEERLINE_PORT": str(port),
         "PEERLINE_JWT_SECRET": SECRET,
         "PEERLINE_WORKERS": str(workers),
+        "PEERLINE_ID_KEY": "bench-ids-" + "i" * 32,
     }
     with open(workdir / "incidents.log", "w") as log:
         return subprocess.Popen(

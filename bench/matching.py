@@ -659,6 +659,7 @@ def start_roster(workdir: Path, nats_url: str, database_url: str, field_key: str
         "PEERLINE_PORT": str(port),
         "PEERLINE_JWT_SECRET": "bench-" + "s" * 40,
         "PEERLINE_FIELD_KEY": field_key,
+        "PEERLINE_ID_KEY": "bench-ids-" + "i" * 32,
     }
     process = spawn([sys.executable, "-m", "services.roster"], workdir / "roster.log", env)
     return process, port

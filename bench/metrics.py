@@ -125,7 +125,11 @@ async def measure(args, nats_url: str, database_url: str, workdir: Path) -> dict
     task.cancel()
 
     settings = Settings(
-        service="metrics", nats_url=nats_url, database_url=database_url, data_dir=workdir
+        service="metrics",
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=workdir,
+        id_key="bench-ids-" + "i" * 32,
     )
     runtime = ServiceRuntime(settings, migrations=MIGRATIONS)
     subscribers.register(runtime)

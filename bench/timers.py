@@ -135,6 +135,7 @@ def start_checkins(workdir: Path, nats_url: str, database_url: str):
         "PEERLINE_PORT": str(port),
         "PEERLINE_JWT_SECRET": SECRET,
         "PEERLINE_PSEUDONYM_KEY": "bench-pseudonyms-" + "p" * 32,
+        "PEERLINE_ID_KEY": "bench-ids-" + "i" * 32,
     }
     process = spawn([sys.executable, "-m", "services.checkins"], workdir / "checkins.log", env)
     return process, port

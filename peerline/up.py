@@ -76,6 +76,15 @@ def ensure_pseudonym_key(data_dir: Path) -> None:
         _create_secret_file(data_dir / "pseudonym-key", secrets.token_urlsafe(32))
 
 
+def ensure_id_key(data_dir: Path) -> None:
+    """The key of derived ids: PEERLINE_ID_KEY, else `<data_dir>/id-key`, created
+    (readable by this user only) the first time."""
+    try:
+        Settings(data_dir=data_dir).id_secret()
+    except RuntimeError:
+        _create_secret_file(data_dir / "id-key", secrets.token_urlsafe(32))
+
+
 async def provision_streams(nats_url: str) -> None:
     nc = await nats.connect(nats_url, connect_timeout=5, max_reconnect_attempts=0)
     try:
@@ -184,6 +193,7 @@ class Stack:
         secret = ensure_secret(self.data_dir)
         ensure_field_key(self.data_dir)
         ensure_pseudonym_key(self.data_dir)
+        ensure_id_key(self.data_dir)
         self.nats.start()
         self.supervisor.watch("nats", self.nats)
         self.say(f"nats-server listening on {self.nats.url}", style="green")

@@ -25,7 +25,7 @@ from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import bus, db, inbox, outbox
+from shared import bus, db, ids, inbox, outbox
 from shared.bus import Received
 from shared.events import Event
 from shared.health import health_router
@@ -77,6 +77,7 @@ class ServiceRuntime:
         self.settings = settings
         self.migrations = migrations
         self.telemetry = Telemetry(self.name, exporter)
+        ids.use_key(settings.id_secret)
         self.engine = db.create_engine(settings.resolved_database_url())
         self.read_engine = db.read_engine(self.engine)
         self.telemetry.instrument_engines(self.engine, self.read_engine)

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         "string, the same for every replica, kept for as long as periods are compared. "
         "Unset: the one `peerline up` wrote to data_dir.",
     )
+    id_key: str | None = Field(
+        default=None,
+        description="Key of the ids derived from what a report names (incident, assignment, "
+        "event ids: HMACs, decision 66): any long random string, the same for every "
+        "service and replica, never changed while records are kept. Unset: the one "
+        "`peerline up` wrote to data_dir.",
+    )
     care_retention_days: int = Field(
         default=90,
         ge=1,
@@ -300,6 +307,11 @@ class Settings(BaseSettings):
         return self._set_or_written(
             self.pseudonym_key, "pseudonym-key", "pseudonym key", "PSEUDONYM_KEY"
         )
+
+    def id_secret(self) -> str:
+        """The key of derived ids: from the environment, else the one `peerline up`
+        wrote."""
+        return self._set_or_written(self.id_key, "id-key", "id key", "ID_KEY")
 
     def _set_or_written(self, value: str | None, file_name: str, what: str, env: str) -> str:
         if value:

@@ -13,12 +13,18 @@ from collections.abc import Iterator
 import pytest
 
 from peerline.natsd import NatsServer
+from shared import ids
 from shared.tokens import Role, issue_token
 from tests.support import postgres
 
 pytest_plugins = ["tests.support.running", "tests.support.stack"]
 
 JWT_SECRET = "test-secret-" + "x" * 32
+# The id key of every service the tests run in this process (their settings read it from
+# the environment), and of the ids the tests derive themselves.
+ID_KEY = "test-id-key-" + "k" * 32
+os.environ["PEERLINE_ID_KEY"] = ID_KEY
+ids.use_key(lambda: ID_KEY)
 GIVEN_POSTGRES_URL = os.environ.get("PEERLINE_TEST_POSTGRES_URL")
 
 DATABASES = ["sqlite"] + (

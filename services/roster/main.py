@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from shared.crypto import FieldCipher
-from shared.http_server import serve
+from shared.http_server import require, serve
 from shared.settings import Settings
 
 
@@ -14,4 +14,5 @@ def main() -> None:
         FieldCipher(settings.sealing_key())
     except (RuntimeError, ValueError) as exc:
         raise SystemExit(f"roster: {exc}") from None
+    require(settings, settings.id_secret)  # assignment ids are derived under it
     serve(settings, "services.roster.app:create_app")

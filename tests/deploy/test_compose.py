@@ -250,6 +250,7 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "PEERLINE_JWT_SECRET": secret,
         "PEERLINE_FIELD_KEY": "A" * 43 + "=",
         "PEERLINE_PSEUDONYM_KEY": secrets.token_urlsafe(32),
+        "PEERLINE_ID_KEY": secrets.token_urlsafe(32),
         "PEERLINE_NOTIFY_CONSOLE": "true",
         # Any free host port, so that the test runs beside anything else.
         "INCIDENTS_PUBLISH": "127.0.0.1:",

@@ -14,7 +14,7 @@ from shared.events import CheckInScheduled, PeerAssigned
 from shared.ids import incident_id_for
 from shared.streams import CHECKINS, EVENTS
 from tests.support.bus import EventLog
-from tests.support.stack import peerline
+from tests.support.stack import peerline, stack_ids
 from tests.support.waiting import await_until
 
 pytestmark = pytest.mark.e2e
@@ -28,10 +28,11 @@ async def test_the_demo_fills_a_running_stack_and_every_incident_gets_peers_and_
     assert "SUPPORTER_TOKEN=" in first.stdout  # a supporter with an assignment to try
 
     region = {agency.agency_id: roster(agency) for agency in AGENCIES}
-    wanted = {
-        incident_id_for(incident.agency.agency_id, incident.external_id)
-        for incident in incidents(region)
-    }
+    with stack_ids(workdir):
+        wanted = {
+            incident_id_for(incident.agency.agency_id, incident.external_id)
+            for incident in incidents(region)
+        }
     async with (
         EventLog(info["nats_url"], "ps.*.assignment.made", EVENTS.name) as assigned,
         EventLog(info["nats_url"], "ps.*.checkin.scheduled", CHECKINS.name) as scheduled,

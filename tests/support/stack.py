@@ -3,15 +3,18 @@ run beside it, for the end-to-end tests."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from shared import ids
 from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,3 +65,13 @@ def stack(tmp_path):
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=60)
+
+
+@contextlib.contextmanager
+def stack_ids(workdir: Path) -> Iterator[None]:
+    """Derive ids as the stack in `workdir` does, under the id key it wrote."""
+    ids.use_key(lambda: (workdir / ".peerline" / "id-key").read_text().strip())
+    try:
+        yield
+    finally:
+        ids.use_key(lambda: os.environ["PEERLINE_ID_KEY"])
