@@ -33,6 +33,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from peerline import natsclient
 from peerline.roster_import import ImportFailed, send
 from shared.tokens import Role, issue_token
 from shared.vocab import Category, TrainingArea
@@ -809,7 +810,7 @@ def _next_steps(stack: Stack, assignment: dict | None, data_dir: Path) -> list[s
         "",
         "Where everything runs:",
         *(f"  {name:<10} {url}" for name, url in sorted(stack.info["services"].items())),
-        f"  {'NATS':<10} {stack.info['nats_url']}",
+        f"  {'NATS':<10} {natsclient.shown(stack.info['nats_url'])}",
     ]
     return lines
 

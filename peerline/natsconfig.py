@@ -3,13 +3,16 @@
 `peerline nats-config AGENCIES.yaml --out DIR` writes:
 
 - `DIR/accounts.conf`, which the region's NATS servers include: one account,
-  `PEERLINE`, with JetStream; a user for the services, allowed everything; and users per
+  `PEERLINE`, with JetStream; a user for the operators' tools (`peerline`), allowed
+  everything; a user per service, allowed to publish only the subjects it owns and to
+  read only its own durables (`shared.bus_permissions`, decision 67); and users per
   agency that may publish reports only to its own intake subject and read only its own
   intake results and its own reply inboxes (`_INBOX_<agency>.>`: the agency's client sets
   this inbox prefix). Passwords are stored as bcrypt hashes.
-- `DIR/credentials/<id>.env` (mode 0600) for the services (`peerline`) and for each
-  agency: `NATS_USER` and `NATS_PASSWORD`, to hand to the agency or to the services.
-  Kept across runs, so adding an agency changes nobody else's password.
+- `DIR/credentials/<id>.env` (mode 0600) for the operators (`peerline`), each service
+  (`incidents`, `roster`, ...) and each agency: `NATS_USER` and `NATS_PASSWORD`, to hand
+  to the agency or to the service. Kept across runs, so adding an agency changes nobody
+  else's password.
 
 Rotation without downtime (decision 52): `--rotate ID` moves the current credentials
 to `DIR/credentials/<id>.previous.env` and writes new ones under the next user name
@@ -31,10 +34,11 @@ from pathlib import Path
 import bcrypt
 import yaml
 
+from shared.bus_permissions import USERS
 from shared.ids import AGENCY_ID_PATTERN
 from shared.subjects import subject
 
-SERVICES = "peerline"
+OPERATORS = "peerline"  # the operators' tools: dlq, events tail
 
 
 @dataclass(frozen=True)
@@ -67,9 +71,19 @@ def read_agencies(path: Path) -> list[str]:
     for agency in ids:
         if not isinstance(agency, str) or not AGENCY_ID_PATTERN.fullmatch(agency):
             raise ValueError(f"not an agency id: {agency!r}")
+        if agency in (OPERATORS, *USERS):
+            raise ValueError(f"an agency may not be named as a service's user: {agency!r}")
     if len(set(ids)) != len(ids):
         raise ValueError("an agency is listed twice")
     return ids
+
+
+def read_credential(out: Path, identity: str) -> tuple[str, str]:
+    """(user, password) of `identity` from the credentials `write_users` wrote to `out`."""
+    credential = _read(out / "credentials" / f"{identity}.env")
+    if credential is None:
+        raise FileNotFoundError(f"no credentials for {identity} in {out}")
+    return credential.user, credential.password
 
 
 def _read(path: Path) -> Credential | None:
@@ -126,7 +140,10 @@ class Credentials:
 
 
 def _user(credential: Credential, permissions: dict | None = None) -> str:
-    hashed = bcrypt.hashpw(credential.password.encode(), bcrypt.gensalt()).decode()
+    # The passwords are 192 random bits: the hash keeps a leaked accounts.conf from
+    # giving them away, and no cost could make them guessable, so the cost is low and a
+    # connection's authentication stays cheap for the server (a reconnecting region).
+    hashed = bcrypt.hashpw(credential.password.encode(), bcrypt.gensalt(rounds=6)).decode()
     fields = {"user": credential.user, "password": hashed}
     if permissions:
         fields["permissions"] = permissions
@@ -143,11 +160,25 @@ def write(
 ) -> list[str]:
     """Write accounts.conf and the credentials, rotating or retiring as asked; return
     the users the servers will accept."""
-    agencies = read_agencies(agencies_file)
-    identities = [SERVICES, *agencies]
+    return write_users(
+        read_agencies(agencies_file), out, rotate=rotate, retire=retire, by=agencies_file.name
+    )
+
+
+def write_users(
+    agencies: list[str],
+    out: Path,
+    *,
+    rotate: tuple[str, ...] = (),
+    retire: tuple[str, ...] = (),
+    by: str = "",
+) -> list[str]:
+    """accounts.conf and the credentials for the operators' tools (`peerline`), each
+    service (its permissions from `shared.bus_permissions`) and each of `agencies`."""
+    identities = [OPERATORS, *USERS, *agencies]
     for identity in (*rotate, *retire):
         if identity not in identities:
-            raise ValueError(f"not in {agencies_file.name}: {identity!r}")
+            raise ValueError(f"not a service or in {by or 'the list'}: {identity!r}")
         if identity in rotate and identity in retire:
             raise ValueError(f"rotate {identity}, reload the servers, then retire: two runs")
     credentials = Credentials(out / "credentials")
@@ -162,13 +193,15 @@ def write(
         credentials.rotate(identity)
     for identity in retire:
         credentials.retire(identity)
-    users = [_user(c) for c in credentials.valid(SERVICES)]
+    users = [_user(c) for c in credentials.valid(OPERATORS)]
+    for service, user in USERS.items():
+        users += [_user(c, user.permissions()) for c in credentials.valid(service)]
     for agency in agencies:
         users += [_user(c, agency_permissions(agency)) for c in credentials.valid(agency)]
     lines = "\n".join(f"      {user}" for user in users)
     # Rewritten in place (same file), so a server's bind-mounted copy sees the change.
     (out / "accounts.conf").write_text(
-        f"# Written by `peerline nats-config {agencies_file.name}`; edit the list, not this.\n"
+        f"# Written by `peerline nats-config {by}`; edit the list, not this.\n"
         "accounts {\n"
         "  PEERLINE {\n"
         "    jetstream: enabled\n"

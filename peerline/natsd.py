@@ -86,8 +86,12 @@ class NatsServer:
         host: str = LOOPBACK,
         log_path: Path | None = None,
         ready_timeout: float = 15.0,
+        config: Path | None = None,
     ) -> None:
+        """`config`: a configuration file for the server (the users `peerline up`
+        writes), beside the options given here."""
         self.store_dir = Path(store_dir)
+        self.config = config
         self.host = host
         self.port = port if port is not None else free_port(host)
         self.log_path = log_path or self.store_dir.parent / f"{self.store_dir.name}.log"
@@ -118,6 +122,7 @@ class NatsServer:
             "-n", self.name,
             "-js",
             "-sd", str(self.store_dir),
+            *(["-c", str(self.config)] if self.config else []),
         ]  # fmt: skip
         self._proc = spawn(argv, self.log_path)
         deadline = time.monotonic() + self.ready_timeout

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import nats
 import nats.errors
@@ -25,10 +26,12 @@ from rich.table import Table
 
 from peerline import stackfile
 from peerline.headlines import headline_of
+from peerline.natsconfig import OPERATORS, read_credential, write_users
 from peerline.natsd import LOOPBACK, NatsServer
 from peerline.services import SERVICES, ServiceProcess, choose_port, healthy
 from peerline.supervisor import Supervisor
 from peerline.tail import TailError, tail
+from shared.bus_permissions import USERS
 from shared.crypto import new_key
 from shared.private_files import keep_private
 from shared.settings import Settings
@@ -122,7 +125,7 @@ class Headlines:
         async def follow() -> None:
             self._task = asyncio.current_task()
             await tail(
-                self.stack.nats.url,
+                self.stack.operators_url,
                 EVERYTHING,
                 count=None,
                 out=lambda text: self.stack.say(text, style="cyan"),
@@ -194,10 +197,14 @@ class Stack:
         ensure_field_key(self.data_dir)
         ensure_pseudonym_key(self.data_dir)
         ensure_id_key(self.data_dir)
+        # Every client of the stack's NATS has a user of its own (decision 67): each
+        # service one allowed only what it owns, the command's tools the operators'.
+        write_users([], self.auth_dir, by="peerline up")
+        self.nats.config = self.auth_dir / "accounts.conf"
         self.nats.start()
         self.supervisor.watch("nats", self.nats)
         self.say(f"nats-server listening on {self.nats.url}", style="green")
-        asyncio.run(provision_streams(self.nats.url))
+        asyncio.run(provision_streams(self.operators_url))
         ports = {name: choose_port(name) for name in SERVICES}
         for name, module in SERVICES.items():
             service = ServiceProcess(
@@ -207,10 +214,28 @@ class Stack:
                 data_dir=self.data_dir,
                 nats_url=self.nats.url,
                 secret=secret,
-                wiring=self.wiring(name, ports),
+                wiring=self.wiring(name, ports) | self.nats_user(name),
             )
             self.services[name] = service.start()
             self.supervisor.watch(name, service)
+
+    @property
+    def auth_dir(self) -> Path:
+        return self.data_dir / "nats-auth"
+
+    @property
+    def operators_url(self) -> str:
+        """The stack's NATS with the operators' user in it: for provisioning, the
+        headlines and stack.json, whose tools (`events tail`, `dlq`) then just work."""
+        user, password = read_credential(self.auth_dir, OPERATORS)
+        return self.nats.url.replace("nats://", f"nats://{quote(user)}:{quote(password)}@", 1)
+
+    def nats_user(self, name: str) -> dict[str, str]:
+        """The service's own NATS user; none for the portal, which has no bus."""
+        if name not in USERS:
+            return {}
+        user, password = read_credential(self.auth_dir, name)
+        return {"PEERLINE_NATS_USER": user, "PEERLINE_NATS_PASSWORD": password}
 
     def wiring(self, name: str, ports: dict[str, int]) -> dict[str, str]:
         """What a service must know of the others: notify looks recipients up in the
@@ -259,7 +284,7 @@ class Stack:
 
     def announce(self) -> None:
         urls = {name: service.url for name, service in self.services.items()}
-        stackfile.write(self.data_dir, nats_url=self.nats.url, services=urls)
+        stackfile.write(self.data_dir, nats_url=self.operators_url, services=urls)
         portal = urls["portal"]
         self.console.print(
             f"\nPeerline is running. Open {portal} and sign in.\n",

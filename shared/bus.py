@@ -241,6 +241,9 @@ class Consumer(Generic[T]):
         self._tracer = tracer or trace.get_tracer(__name__)
         self._span_name = f"{durable} process"  # one span per message, in its trace
         self._config = ConsumerConfig(
+            # With a name, the filter is part of the creating request's subject, which
+            # NATS permissions can then hold to the one the service may read.
+            name=durable,
             durable_name=durable,
             ack_policy=AckPolicy.EXPLICIT,
             max_deliver=max_deliver,

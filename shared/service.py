@@ -25,7 +25,7 @@ from nats.js.api import DeliverPolicy
 from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared import bus, db, ids, inbox, outbox
+from shared import bus, bus_permissions, db, ids, inbox, outbox
 from shared.bus import Received
 from shared.events import Event
 from shared.health import health_router
@@ -91,6 +91,9 @@ class ServiceRuntime:
             settings.nats_servers(),
             name=f"peerline-{self.name}",
             security=nats_access(settings).security(),
+            # Replies (acks, fetched messages) on an inbox only this service's user may
+            # subscribe to.
+            inbox_prefix=bus_permissions.inbox_prefix(self.name),
             # Our logging (redacting tracebacks); a line per message only at DEBUG.
             logger=logging.getLogger("peerline.bus"),
             log_level=logging.DEBUG,
@@ -150,6 +153,13 @@ class ServiceRuntime:
         `deliver_policy` says where a durable starts when it is first created: the
         whole stream (the default), or only what arrives from then on.
         """
+
+        user = bus_permissions.USERS.get(self.name)
+        if user is not None and not user.allows(stream, durable, subject):
+            raise ValueError(
+                f"{self.name} may not consume {subject} as {durable} on {stream.name}: "
+                "add it to shared/bus_permissions.py, whose table its NATS user is made from"
+            )
 
         async def handle(items: list[Received[T]]) -> None:
             async with self.sessions() as session:

@@ -37,8 +37,8 @@ class Settings(BaseSettings):
     service: str = "incidents"
     nats_url: str = "nats://127.0.0.1:4222"
     # The NATS user, from a credentials file of `peerline nats-config` (NATS_USER and
-    # NATS_PASSWORD, the names the nats CLI reads too). Unset: no client authentication,
-    # as on the local stack's server.
+    # NATS_PASSWORD, the names the nats CLI reads too), or the one `peerline up` gives the
+    # service. Unset: no client authentication.
     nats_user: str | None = Field(
         default=None, validation_alias=AliasChoices("PEERLINE_NATS_USER", "NATS_USER")
     )

@@ -139,7 +139,7 @@ class Stack:
         return await nats.connect(self.nats_url(identity), tls=trusting(self.ca_file), **options)
 
     def events(self, subject: str, stream: str) -> EventLog:
-        """An EventLog as the services' user, over TLS."""
+        """An EventLog as the operators' user, over TLS."""
         return EventLog(self.nats_url(), subject, stream, tls=trusting(self.ca_file))
 
     def reload_nats(self) -> None:
@@ -538,8 +538,11 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
     assert sorted(e.cause_event_id for e in sent) == sorted(e.event_id for e in made)
     assert (await _stream_info(stack, DLQ.name)).state.messages == 0
     # The operators' command in a service's container says so too, connected as the
-    # services are (their user, the region's CA, every node's URL).
-    listed = stack.exec("incidents", "peerline", "dlq", "list")
+    # services are (the region's CA, every node's URL) but as the operators' user: a
+    # service's own may read nothing but its durables (decision 67).
+    user, password = credentials(stack.auth_dir, "peerline")
+    operator = ("env", f"NATS_USER={user}", f"NATS_PASSWORD={password}")
+    listed = stack.exec("incidents", *operator, "peerline", "dlq", "list")
     assert listed.strip() == "no dead letters"
 
     # The killed node and replica come back: the node's /healthz answers once it has

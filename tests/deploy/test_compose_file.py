@@ -116,13 +116,13 @@ def test_no_secret_is_committed():
     example = (DEPLOY / ".env.example").read_text().splitlines()
     settings = dict(line.split("=", 1) for line in example if line and line[0] not in "# ")
     secrets = {k: v for k, v in settings.items() if re.search("PASSWORD|SECRET|KEY", k)}
-    assert len(secrets) == 11
+    assert len(secrets) == 12
     assert set(secrets.values()) == {""}
 
 
 def test_nats_asks_every_client_for_a_user_of_nats_config(compose):
     """The nodes include the generated accounts (never an empty directory in their
-    place), and every service connects as the services' user."""
+    place), and every service connects as its own user (decision 67)."""
     config = (DEPLOY / "nats" / "nats-server.conf").read_text()
     assert re.search(r"^include auth/accounts\.conf$", config, re.M)
     services = compose["services"]
@@ -137,7 +137,7 @@ def test_nats_asks_every_client_for_a_user_of_nats_config(compose):
     for name in BUS_SERVICES:
         [credentials] = [e for e in services[name]["env_file"] if "credentials" in e["path"]]
         assert credentials == {
-            "path": "${NATS_AUTH_DIR:-./nats/auth}/credentials/peerline.env",
+            "path": f"${{NATS_AUTH_DIR:-./nats/auth}}/credentials/{name}.env",
             "required": True,
         }
 

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from peerline.cli import app
 from peerline.natsd import free_port, nats_server_binary
+from shared.bus_permissions import USERS
 from shared.streams import INTAKE, provision
 from tests.support.certs import trusting, write_certificates
 from tests.support.natsauth import (
@@ -34,6 +35,8 @@ from tests.support.natsauth import (
 from tests.support.waiting import await_until
 
 A, B = "CA0190000", "CA0190100"
+# Whom nats-config writes credentials for: the operators, each service, each agency.
+IDENTITIES = ("peerline", *USERS, A, B)
 
 
 @pytest.fixture
@@ -90,7 +93,7 @@ async def _connect(
 
 def test_credentials_are_private_and_kept_across_runs(tmp_path, generated):
     files = sorted((generated / "credentials").iterdir())
-    assert [p.name for p in files] == [f"{A}.env", f"{B}.env", "peerline.env"]
+    assert [p.name for p in files] == sorted(f"{who}.env" for who in IDENTITIES)
     assert all(p.stat().st_mode & 0o077 == 0 for p in files)
     accounts = (generated / "accounts.conf").read_text()
     assert all(credentials(generated, p.stem)[1] not in accounts for p in files)
@@ -183,11 +186,9 @@ def test_rotation_is_refused_out_of_order(tmp_path, generated):
     for options in (["--retire", A], ["--rotate", "CA0999999"], ["--rotate", A, "--retire", A]):
         argv = ["nats-config", str(agencies), "--out", str(generated), *options]
         assert CliRunner().invoke(app, argv).exit_code == 2, options
-    assert sorted(p.name for p in (generated / "credentials").iterdir()) == [
-        f"{A}.env",
-        f"{B}.env",
-        "peerline.env",
-    ]
+    assert sorted(p.name for p in (generated / "credentials").iterdir()) == sorted(
+        f"{who}.env" for who in IDENTITIES
+    )
 
 
 async def test_an_agency_site_reports_through_its_leaf_node_only_for_itself(
