@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Annotated
 
 import jwt
-from fastapi import Depends, Request
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from shared.errors import NotAllowed
 from shared.problems import Problem
@@ -22,8 +23,10 @@ __all__ = [
     "Role",
     "bearer_token",
     "current_principal",
+    "document_roles",
     "ensure_agency",
     "require_role",
+    "roles_of",
 ]
 
 TOKEN_REQUIRED = "A bearer token is required."
@@ -61,7 +64,44 @@ def require_role(*roles: Role):
             raise Problem(403, "Forbidden", f"This needs one of the roles: {allowed}.")
         return principal
 
+    dependency.roles = roles  # read by `roles_of`, for the OpenAPI document
     return dependency
+
+
+def roles_of(route: APIRoute) -> tuple[Role, ...] | None:
+    """The roles a route admits, from its `require_role` dependency; None when it has
+    none (it takes no bearer token, or any verified caller)."""
+    pending = [route.dependant]
+    while pending:
+        dependant = pending.pop()
+        roles = getattr(dependant.call, "roles", None)
+        if roles is not None:
+            return roles
+        pending += dependant.dependencies
+    return None
+
+
+def document_roles(app: FastAPI) -> None:
+    """Name in each operation of the app's OpenAPI document the roles it admits
+    (`x-peerline-roles`), so the contract says who may call what and a test generated
+    from the contract can call each route with every other role."""
+    plain = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = plain()
+            for context in iter_route_contexts(app.routes):
+                route = context.route
+                roles = roles_of(route) if isinstance(route, APIRoute) else None
+                if roles is None or not route.include_in_schema:
+                    continue
+                for method in context.methods:
+                    operation = document["paths"][context.path_format][method.lower()]
+                    operation["x-peerline-roles"] = sorted(r.value for r in roles)
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def ensure_agency(principal: Principal, agency_id: str) -> None:

@@ -110,12 +110,8 @@ USERS: dict[str, BusUser] = {
                 Consumes(EVENTS, "checkins-assignments", subject(ANY, "assignment", "made")),
                 Consumes(EVENTS, "checkins-retractions", subject(ANY, "incident", "retracted")),
                 Consumes(CHECKINS, "checkins-timers", subject(ANY, "checkin", "fired", "*")),
-                Consumes(
-                    EVENTS, "checkins-officers", subject(ANY, "roster", "officer_updated")
-                ),
-                Consumes(
-                    EVENTS, "checkins-resources", subject(ANY, "roster", "resource_updated")
-                ),
+                Consumes(EVENTS, "checkins-officers", subject(ANY, "roster", "officer_updated")),
+                Consumes(EVENTS, "checkins-resources", subject(ANY, "roster", "resource_updated")),
             ),
         ),
         BusUser(
@@ -125,12 +121,8 @@ USERS: dict[str, BusUser] = {
                 Consumes(EVENTS, "notify-assignments", subject(ANY, "assignment", "made")),
                 Consumes(EVENTS, "notify-unfilled", subject(ANY, "assignment", "unfilled")),
                 Consumes(CHECKINS, "notify-checkins-due", subject(ANY, "checkin", "due")),
-                Consumes(
-                    CHECKINS, "notify-checkins-overdue", subject(ANY, "checkin", "overdue")
-                ),
-                Consumes(
-                    EVENTS, "notify-training", subject(ANY, "roster", "training_expiring")
-                ),
+                Consumes(CHECKINS, "notify-checkins-overdue", subject(ANY, "checkin", "overdue")),
+                Consumes(EVENTS, "notify-training", subject(ANY, "roster", "training_expiring")),
             ),
         ),
         BusUser(

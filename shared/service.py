@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export import SpanExporter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import bus, bus_permissions, db, ids, inbox, outbox
+from shared.auth import document_roles
 from shared.bus import Received
 from shared.events import Event
 from shared.health import health_router
@@ -292,6 +293,7 @@ class ServiceRuntime:
             body_limits=body_limits,
         )
         install_problem_handlers(app, unavailable=self._database_down)
+        document_roles(app)
         app.include_router(health_router(self.readiness))
         self.telemetry.instrument_app(app)
         return app
