@@ -29,16 +29,12 @@ from urllib.parse import parse_qs, urlsplit
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-HOSTED = frozenset({"json", "jsons", "xml", "xmls", "form", "forms", "mailto", "mailtos"})
-# Services at an address of their own, which the URL carries only tokens for.
-SERVICES = frozenset(
+MAIL_SCHEMES = frozenset({"mailto", "mailtos"})
+WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
+HOSTED = MAIL_SCHEMES | WEBHOOK_SCHEMES  # the URL chooses the host: it is checked
+# SMS gateways at an address of their own (self-hosted ones, like SMSEagle, are not).
+SMS_GATEWAYS = frozenset(
     {
-        "slack",
-        "msteams",
-        "discord",
-        "tgram",
-        "pover",
-        "pbul",
         "bulksms",
         "bulkvs",
         "clickatell",
@@ -57,6 +53,8 @@ SERVICES = frozenset(
         "vonage",
     }
 )
+# Services at an address of their own, which the URL carries only tokens for.
+SERVICES = SMS_GATEWAYS | {"slack", "msteams", "discord", "tgram", "pover", "pbul"}
 
 
 class Refused(ValueError):

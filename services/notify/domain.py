@@ -16,6 +16,7 @@ from datetime import UTC, datetime, time, timedelta
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
+from shared import outbound
 from shared.events import (
     AssignmentUnfilled,
     CheckInDue,
@@ -165,39 +166,17 @@ class Route:
     from_record: bool = False
 
 
-EMAIL_SCHEMES = frozenset({"mailto", "mailtos"})
-WEBHOOK_SCHEMES = frozenset({"json", "jsons", "xml", "xmls", "form", "forms"})
-SMS_SCHEMES = frozenset(
-    {
-        "bulksms",
-        "bulkvs",
-        "clickatell",
-        "clicksend",
-        "d7sms",
-        "httpsms",
-        "msg91",
-        "msgbird",
-        "nexmo",
-        "plivo",
-        "seven",
-        "sinch",
-        "smseagle",
-        "smseagles",
-        "sns",
-        "telnyx",
-        "twilio",
-        "vonage",
-    }
-)
+# The hosted gateways, and SMSEagle, which a region may run itself as its relay.
+SMS_SCHEMES = outbound.SMS_GATEWAYS | {"smseagle", "smseagles"}
 
 
 def channel_of(url: str) -> NotificationChannel:
     """The channel an apprise URL reaches, by its scheme: email, webhook, an SMS gateway,
     or else a chat service (Slack, Teams, Matrix, ...)."""
     scheme = urlsplit(url).scheme.lower()
-    if scheme in EMAIL_SCHEMES:
+    if scheme in outbound.MAIL_SCHEMES:
         return NotificationChannel.EMAIL
-    if scheme in WEBHOOK_SCHEMES:
+    if scheme in outbound.WEBHOOK_SCHEMES:
         return NotificationChannel.WEBHOOK
     if scheme in SMS_SCHEMES:
         return NotificationChannel.SMS
