@@ -4,12 +4,13 @@ contract. On a region the demo filled, as agency A:
 
 - no token is 401, and every role the route does not admit (`x-peerline-roles`) is 403;
 - another agency's token, of every role the route admits, aimed at A's records (A's ids
-  in the path) is refused: 403 or 404, or 409/422 where the body is checked before the
-  record is looked up; and listed answers to that agency show none of A's ids;
+  in the path, with a valid body where the route takes one) is refused: 403 or 404; and
+  no answer to that agency shows any of A's ids;
 - after all of it, everything A's coordinator can read is as it was.
 
-Writes whose bodies name A's records (a contact on A's check-in, an exception on A's
-assignment) are proven by the check-ins' own tests; here their bodies are empty.
+Writes whose bodies, not paths, name A's records (a contact on A's check-in, an
+exception on A's assignment) are proven by the check-ins' own tests; here their bodies
+are empty, and they must still leave A as it was.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 
 from peerline.demo import DEMO_AGENCY
 from shared.tokens import Role, issue_token
+from tests.roster.records import coordinator_body, supporter
 from tests.support.stack import peerline
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +35,25 @@ OTHER = "ZZ9990000"  # an agency of the region with nothing of its own yet
 # (a personnel id is unique only within its agency: another agency's `B1234` is someone
 # else): a route with them acts on the caller's agency, which the snapshot of A checks.
 OWN_AGENCY_KEYS = {"personnel_id", "code", "category", "area"}
-REFUSED = {403, 404, 409, 422}
+REFUSED = {403, 404}
+# A valid body for each write that names another agency's record in its path, so that
+# what refuses it is the wall and not the body's shape. A new such route fails this
+# test until it has one here.
+BODIES = {
+    ("roster", "PUT", "/v1/supporters/{supporter_id}"): lambda: supporter(OTHER),
+    ("roster", "PUT", "/v1/coordinators/{coordinator_id}"): lambda: coordinator_body(OTHER),
+    ("roster", "PUT", "/v1/supporters/{supporter_id}/training/{area}"): lambda: {
+        "completed_on": "2026-01-05",
+        "expires_on": "2028-01-05",
+    },
+    ("roster", "PUT", "/v1/resources/{resource_id}"): lambda: {
+        "name": "Wall test line",
+        "resource_type": "crisis_line",
+    },
+    ("incidents", "POST", "/v1/incidents/{incident_id}/retraction"): lambda: {
+        "reason": "entered_in_error"
+    },
+}
 # What the demo's care moves on its own while the test runs (offers fall due on timers,
 # notifications go out): left out of the before-and-after comparison of A.
 MOVING = {
@@ -78,9 +98,10 @@ class Region:
         return {"Authorization": f"Bearer {token}"}
 
     async def call(
-        self, client, service: str, method: str, path: str, headers: dict, body: bool
+        self, client, service: str, method: str, path: str, headers: dict, body
     ) -> httpx.Response:
-        content = b"{}" if body else None
+        """`body`: a JSON value to send, True for an empty object, False for none."""
+        content = json.dumps({} if body is True else body).encode() if body else None
         return await client.request(
             method,
             self.urls[service] + path,
@@ -157,6 +178,11 @@ async def test_every_route_keeps_the_agency_wall_and_its_roles(stack):
                 if answer.status_code != 403:
                     failures.append(f"{where} as A's {role}: {answer.status_code}")
             names_a = any(f"{{{p}}}" in path for p in records if p not in OWN_AGENCY_KEYS)
+            if names_a and body:
+                if (service, method, path) not in BODIES:
+                    failures.append(f"{where} names A's record: give it a body in BODIES")
+                    continue
+                body = BODIES[service, method, path]()
             for role in roles:
                 answer = await region.call(
                     client, service, method, target, region.headers(OTHER, role), body
