@@ -18,7 +18,13 @@
 # e.g. COMPOSE="docker compose -f deploy/compose.yaml -p peerline --env-file deploy/.env".
 # Replicas (--scale) are kept: containers are stopped and started, never recreated.
 # Not saved: deploy/.env and deploy/nats/auth, which hold the keys; keep them apart.
+#
+# A backup holds every care record and the sealed contact details: DIR is made 0700
+# and every file in it 0600, owned by whoever runs this. With BACKUP_GPG_RECIPIENT set
+# (a key in the operator's GnuPG keyring), every file is encrypted to it and only the
+# encrypted files are kept; restore decrypts them with the matching secret key.
 set -euo pipefail
+umask 077
 
 here=$(cd "$(dirname "$0")" && pwd)
 read -ra compose <<<"${COMPOSE:-docker compose -f $here/compose.yaml}"
@@ -49,23 +55,45 @@ on_store() {
   "${compose[@]}" run --rm --no-deps -v "$dir:/backup:$mode" --entrypoint sh "$node" -c "$*"
 }
 
+files=("${databases[@]/%/.dump}" "${nodes[@]/%/.tgz}")
+owner="$(id -u):$(id -g)"
+
 save() {
   local dir=$1
-  mkdir -p "$dir"
   "${compose[@]}" stop "${stopped[@]}"
   for db in "${databases[@]}"; do
     "${compose[@]}" exec -T postgres pg_dump -U postgres -Fc "$db" >"$dir/$db.dump"
   done
   for node in "${nodes[@]}"; do
-    on_store "$node" "$dir" rw "tar -czf /backup/$node.tgz -C /data ."
+    # The node's container runs as root: the archive is made private and handed over.
+    on_store "$node" "$dir" rw \
+      "umask 077 && tar -czf /backup/$node.tgz -C /data . && chown $owner /backup/$node.tgz"
   done
   "${compose[@]}" start "${stopped[@]}"
+  if [[ -n "${BACKUP_GPG_RECIPIENT:-}" ]]; then
+    for file in "${files[@]}"; do
+      gpg --batch --yes --trust-model always --encrypt --recipient "$BACKUP_GPG_RECIPIENT" \
+        --output "$dir/$file.gpg" "$dir/$file"
+      rm -f "$dir/$file"
+    done
+  fi
   wait_healthy
 }
 
 restore() {
   local dir=$1
-  for file in "${databases[@]/%/.dump}" "${nodes[@]/%/.tgz}"; do
+  if [[ -s "$dir/${files[0]}.gpg" ]]; then
+    # Decrypted into a private folder of its own, removed however the restore ends.
+    local plain
+    plain=$(mktemp -d)
+    trap 'rm -rf "$plain"' EXIT
+    for file in "${files[@]}"; do
+      [[ -s "$dir/$file.gpg" ]] || { echo "$dir/$file.gpg is missing: nothing was changed" >&2; exit 1; }
+      gpg --yes --decrypt --output "$plain/$file" "$dir/$file.gpg"
+    done
+    dir=$plain
+  fi
+  for file in "${files[@]}"; do
     [[ -s "$dir/$file" ]] || { echo "$dir/$file is missing: nothing was changed" >&2; exit 1; }
   done
   "${compose[@]}" stop "${stopped[@]}"
@@ -81,7 +109,7 @@ restore() {
 }
 
 [[ $# -eq 2 ]] || usage
-dir=$(mkdir -p "$2" && cd "$2" && pwd)
+dir=$(mkdir -p "$2" && chmod 700 "$2" && cd "$2" && pwd)
 case $1 in
   save) save "$dir" ;;
   restore) restore "$dir" ;;

@@ -107,9 +107,14 @@ class Stack:
     def compose(self, *args: str, timeout: float = 300) -> str:
         return self.run([*self.command, *args], timeout=timeout)
 
-    def run(self, argv: list[str], timeout: float = 300) -> str:
+    def run(self, argv: list[str], timeout: float = 300, **more_env: str) -> str:
         """A command on the project; its output, or a failure with the stack's logs."""
-        env = {**os.environ, "COMPOSE_BAKE": "false", "COMPOSE": " ".join(self.command)}
+        env = {
+            **os.environ,
+            "COMPOSE_BAKE": "false",
+            "COMPOSE": " ".join(self.command),
+            **more_env,
+        }
         done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env)
         if done.returncode != 0:
             raise AssertionError(f"{' '.join(argv)} failed:\n{done.stderr}\n{self.logs()}")
@@ -555,8 +560,10 @@ async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):
 async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
     """deploy/backup.sh: a report before the save is there after the restore, with its
     events; one after it is gone from the databases and the streams alike; and the
-    region takes the next report as before."""
+    region takes the next report as before. The backup is encrypted to an operator's
+    key, and nothing in it is readable by anyone else, nor in clear at all."""
     saved = tmp_path / "backup"
+    gpg = _operator_key(tmp_path / "gnupg")
 
     def headers(role: str) -> dict[str, str]:
         return _as(secret, BACKUP_AGENCY, role)
@@ -582,10 +589,16 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
         roster = f"http://{stack.address('roster', 8082)}"
         await _enrol(client, roster, headers("coordinator"), BACKUP_AGENCY, "S-B0")
     before = await report(1)
-    stack.run([str(ROOT / "deploy" / "backup.sh"), "save", str(saved)])
-    assert (saved / "portal.dump").stat().st_size > 0  # the portal's sessions too
+    stack.run([str(ROOT / "deploy" / "backup.sh"), "save", str(saved)], **gpg)
+    assert (saved / "portal.dump.gpg").stat().st_size > 0  # the portal's sessions too
+    held = {p.name: (p.stat().st_mode & 0o777, p.stat().st_uid) for p in saved.iterdir()}
+    assert held == {
+        f"{name}.gpg": (0o600, os.getuid())
+        for name in [f"{db}.dump" for db in BACKED_UP] + [f"nats-{n}.tgz" for n in (1, 2, 3)]
+    }
+    assert saved.stat().st_mode & 0o777 == 0o700
     after = await report(2)
-    stack.run([str(ROOT / "deploy" / "backup.sh"), "restore", str(saved)])
+    stack.run([str(ROOT / "deploy" / "backup.sh"), "restore", str(saved)], **gpg)
 
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
         incidents = f"http://{stack.address('incidents', 8081)}"  # ports change at a start
@@ -598,6 +611,31 @@ async def test_a_saved_region_comes_back_to_its_moment(stack, secret, tmp_path):
     assert info.state.subjects[f"ps.{BACKUP_AGENCY}.incident.reported"] == 1
     assert info.state.subjects[f"ps.{BACKUP_AGENCY}.assignment.made"] == 1
     await report(3)
+
+
+# What deploy/backup.sh saves: every service's database.
+BACKED_UP = ("incidents", "roster", "checkins", "notify", "metrics", "portal")
+
+
+def _operator_key(home: Path) -> dict[str, str]:
+    """A GnuPG home with an operator's key pair, and the settings that encrypt to it."""
+    home.mkdir(mode=0o700)
+    uid = "Peerline backups <backups@example.org>"
+
+    def gpg(*argv: str) -> str:
+        return subprocess.run(
+            ["gpg", "--batch", "--passphrase", "", "--pinentry-mode", "loopback", *argv],
+            env={**os.environ, "GNUPGHOME": str(home)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    gpg("--quick-gen-key", uid, "ed25519", "cert", "never")
+    listed = gpg("--with-colons", "--list-keys", uid).splitlines()
+    fingerprint = next(line.split(":")[9] for line in listed if line.startswith("fpr"))
+    gpg("--quick-add-key", fingerprint, "cv25519", "encr", "never")
+    return {"GNUPGHOME": str(home), "BACKUP_GPG_RECIPIENT": "backups@example.org"}
 
 
 def _as(secret: str, agency: str, role: str) -> dict[str, str]:
