@@ -10,6 +10,7 @@ NATS client, Rich and every event model.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
@@ -41,6 +42,8 @@ roster = typer.Typer(help="The roster of supporters and officers.", no_args_is_h
 app.add_typer(roster, name="roster")
 eido = typer.Typer(help="NENA EIDOs from a PSAP's or CAD's notifier.", no_args_is_help=True)
 app.add_typer(eido, name="eido")
+notify = typer.Typer(help="Notifications: prove they reach people.", no_args_is_help=True)
+app.add_typer(notify, name="notify")
 
 IMPORT_TOKEN_TTL = timedelta(minutes=5)
 EIDO_TOKEN_TTL = timedelta(minutes=5)
@@ -272,6 +275,45 @@ def events_tail(
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         pass
+
+
+@notify.command("test")
+def notify_test(
+    agency: Annotated[str, typer.Option(help="The supporter's agency.")],
+    to: Annotated[str, typer.Option(help="The supporter's id (supporter_id).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Send a supporter a test message over the channels notify would use, in its order,
+    until one takes it, with notify's settings (PEERLINE_SMTP_URL, PEERLINE_SMS_URL,
+    PEERLINE_ROSTER_URL, or the running stack's roster). Prints each channel and how it
+    went, never an address; fails when none took it."""
+    from services.notify.directory import LookupFailed, RosterDirectory
+    from services.notify.trial import send_test
+    from shared.errors import NotFound
+
+    settings = _settings(data_dir)
+    if "PEERLINE_ROSTER_URL" not in os.environ:
+        stack_roster = _stack_service_url(settings.data_dir, "roster")
+        if stack_roster is not None:
+            settings = settings.model_copy(update={"roster_url": stack_roster})
+
+    async def run():
+        directory = RosterDirectory(settings)
+        try:
+            return await send_test(settings, directory, agency, to)
+        finally:
+            await directory.stop()
+
+    try:
+        tried = asyncio.run(run())
+    except (RuntimeError, NotFound, LookupFailed) as exc:  # no secret, no such supporter
+        _fail(str(exc) or type(exc).__name__, 2)
+    for attempt in tried:
+        typer.echo(f"{attempt.channel.value}: {attempt.outcome.value}")
+    if not tried:
+        _fail(f"no channel of this service can reach {to}: see GET /v1/channels", 1)
+    if tried[-1].outcome.value != "sent":
+        _fail(f"no channel took the test message for {to}", 1)
 
 
 @dlq.command("list")

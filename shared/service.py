@@ -63,6 +63,9 @@ class Worker(Protocol):
     async def stop(self) -> None: ...
 
 
+W = TypeVar("W", bound=Worker)
+
+
 class ServiceRuntime:
     """One service process: its settings, database, broker, relay, workers and app."""
 
@@ -196,9 +199,10 @@ class ServiceRuntime:
         """Run `job` at start and every `interval` seconds (see `shared.periodic`)."""
         self.add_worker(Periodic(name, interval, job))
 
-    def add_worker(self, worker: Worker) -> None:
+    def add_worker(self, worker: W) -> W:
         """Start `worker` with the service (after the relay) and stop it before."""
         self.workers.append(worker)
+        return worker
 
     def provide(self, value: T) -> T:
         """Make `value` what routes that ask for its type get (`shared.routes.Provided`):

@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
     )
     directory = RosterDirectory(settings)
     runtime.add_worker(directory)
-    subscribers.register(runtime, Deliveries(runtime, directory))
+    deliveries = runtime.add_worker(Deliveries(runtime, directory))
+    subscribers.register(runtime, deliveries)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -46,6 +46,7 @@ from .domain import (
     Kind,
     Recipient,
     Route,
+    channels_of,
     message,
     quiet_until,
     rate_free_at,
@@ -81,6 +82,16 @@ class Deliveries:
         self._directory = directory
         self._allowed = outbound.networks(self._settings.notify_allowed_networks)
         self._tracer = runtime.telemetry.tracer("peerline.notify")
+
+    def start(self) -> None:
+        """Say at start, once, when no channel but recipients' own URLs can deliver."""
+        s = self._settings
+        found = channels_of(smtp_url=s.smtp_url, sms_url=s.sms_url, console=s.notify_console)
+        if (warning := found.warning()) is not None:
+            log.warning(warning)
+
+    async def stop(self) -> None:
+        pass
 
     async def run(self) -> None:
         """Deliver everything that is due (a periodic job)."""

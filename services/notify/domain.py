@@ -121,6 +121,40 @@ TEMPLATES: dict[Kind, tuple[str, str, str]] = {
 }
 
 
+# A message that asks nothing of its reader: how `peerline notify test` proves a channel.
+TEST_MESSAGE = Message(
+    "Peerline: test message",
+    "This is a test from Peerline: its notifications reach you here. Nothing to do.\n",
+)
+
+
+@dataclass(frozen=True)
+class Channels:
+    """What the service can deliver over besides a recipient's own notification URL."""
+
+    email: bool  # an SMTP relay
+    sms: bool  # an SMS gateway
+    console: bool  # the service's log (the local stack)
+
+    @property
+    def fallback(self) -> bool:
+        """Whether a recipient without a URL of their own can be reached at all."""
+        return self.email or self.sms or self.console
+
+    def warning(self) -> str | None:
+        if self.fallback:
+            return None
+        return (
+            "no SMTP relay, no SMS gateway and no console: only recipients with a "
+            "notification URL of their own can be reached; every other notification "
+            "fails as no_channel. Set PEERLINE_SMTP_URL or PEERLINE_SMS_URL."
+        )
+
+
+def channels_of(*, smtp_url: str | None, sms_url: str | None, console: bool) -> Channels:
+    return Channels(email=bool(smtp_url), sms=bool(sms_url), console=console)
+
+
 def short_reference(reference: uuid.UUID) -> str:
     """What a person reads out or types: the first 8 hex digits, upper case."""
     return reference.hex[:8].upper()

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from . import notifications
+from . import channels, notifications
 
-ROUTERS = (notifications.router,)
+ROUTERS = (notifications.router, channels.router)
