@@ -7,8 +7,9 @@
   everything; a user per service, allowed to publish only the subjects it owns and to
   read only its own durables (`shared.bus_permissions`, decision 67); and users per
   agency that may publish reports only to its own intake subject and read only its own
-  intake results and its own reply inboxes (`_INBOX_<agency>.>`: the agency's client sets
-  this inbox prefix). Passwords are stored as bcrypt hashes.
+  intake's rejections, its own incidents' events (live, or through one durable named by
+  its id; decision 68) and its own reply inboxes (`_INBOX_<agency>.>`: the agency's
+  client sets this inbox prefix). Passwords are stored as bcrypt hashes.
 - `DIR/credentials/<id>.env` (mode 0600) for the operators (`peerline`), each service
   (`incidents`, `roster`, ...) and each agency: `NATS_USER` and `NATS_PASSWORD`, to hand
   to the agency or to the service. Kept across runs, so adding an agency changes nobody
@@ -36,6 +37,7 @@ import yaml
 
 from shared.bus_permissions import USERS
 from shared.ids import AGENCY_ID_PATTERN
+from shared.streams import EVENTS
 from shared.subjects import subject
 
 OPERATORS = "peerline"  # the operators' tools: dlq, events tail
@@ -52,14 +54,25 @@ class Credential:
 
 
 def agency_permissions(agency: str) -> dict:
+    """An agency reports its own incidents and follows what became of them: its intake's
+    rejections and its incidents' events, live or through one durable of its own named
+    by its id; never a care event (decision 68)."""
+    incidents = subject(agency, "incident", "*")
+    own = f"{EVENTS.name}.{agency}"
     return {
         "publish": {
-            "allow": [subject(agency, "intake", ">")],
+            "allow": [
+                subject(agency, "intake", ">"),
+                f"$JS.API.CONSUMER.CREATE.{own}.{incidents}",
+                f"$JS.API.CONSUMER.INFO.{own}",
+                f"$JS.API.CONSUMER.MSG.NEXT.{own}",
+                f"$JS.ACK.{own}.>",
+            ],
             # Published by Peerline only: an agency must not forge its own rejections.
             "deny": [subject(agency, "intake", "rejected")],
         },
         "subscribe": {
-            "allow": [subject(agency, "intake", "rejected"), f"_INBOX_{agency}.>"],
+            "allow": [subject(agency, "intake", "rejected"), incidents, f"_INBOX_{agency}.>"],
         },
     }
 

@@ -16,13 +16,14 @@ import httpx
 import nats
 import pytest
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.api import ConsumerConfig
 from nats.js.errors import NoStreamResponseError
 from typer.testing import CliRunner
 
 from peerline.cli import app
 from peerline.natsd import free_port, nats_server_binary
 from shared.bus_permissions import USERS
-from shared.streams import INTAKE, provision
+from shared.streams import EVENTS, INTAKE, provision
 from tests.support.certs import trusting, write_certificates
 from tests.support.natsauth import (
     NATS_DIR,
@@ -143,6 +144,48 @@ async def test_an_agency_reports_only_for_itself(hub, generated):
         assert info.state.subjects == {f"ps.{A}.intake.incident": 1}
     finally:
         await services.close()
+
+
+async def test_an_agency_follows_its_own_incidents_and_no_care_event(hub, generated):
+    """Decision 68: an agency reads its own incidents' events, live or through one
+    durable named by its id, and its rejections; another agency's incidents, any care
+    event and any other durable are refused."""
+    incidents = await _connect(hub, generated, "incidents")
+    operators = await _connect(hub, generated, "peerline")
+    errors: list[str] = []
+    agency = await _connect(hub, generated, A, errors)
+    try:
+        await provision(operators.jetstream())
+        live = await agency.subscribe(f"ps.{A}.incident.*")
+        for refused in (f"ps.{B}.incident.*", f"ps.{A}.assignment.*", f"ps.{A}.contact.*"):
+            await agency.subscribe(refused)
+        await agency.flush()
+        await incidents.jetstream().publish(f"ps.{A}.incident.reported", b'{"n": 1}')
+        assert (await live.next_msg(timeout=5)).data == b'{"n": 1}'
+        js = agency.jetstream()
+        mine = ConsumerConfig(name=A, durable_name=A, filter_subject=f"ps.{A}.incident.*")
+        durable = await js.pull_subscribe_bind(
+            durable=(await js.add_consumer(EVENTS.name, mine)).name, stream=EVENTS.name
+        )
+        [caught_up] = await durable.fetch(1, timeout=5)
+        assert caught_up.data == b'{"n": 1}'
+        await caught_up.ack()
+        for name, filter_subject in (
+            (A, f"ps.{A}.assignment.*"),
+            ("roster-incidents", f"ps.{A}.incident.*"),
+        ):
+            with pytest.raises((NatsTimeout, nats.errors.Error)):
+                await js.add_consumer(
+                    EVENTS.name,
+                    ConsumerConfig(name=name, durable_name=name, filter_subject=filter_subject),
+                    timeout=1,
+                )
+    finally:
+        for client in (agency, incidents, operators):
+            await client.close()
+    violations = "\n".join(errors).lower()
+    for refused in (f"ps.{B}.incident.*", f"ps.{A}.assignment.*", f"ps.{A}.contact.*"):
+        assert f'subscription to "{refused}"'.lower() in violations
 
 
 async def test_credentials_rotate_without_dropping_a_connection(hub, generated):
