@@ -111,7 +111,8 @@ def token(
     ttl: Annotated[str, typer.Option(help="Lifetime: 90s, 30m, 1h, 7d, 2w.")] = "1h",
     data_dir: DataDir = None,
 ) -> None:
-    """Print a signed bearer token for the local stack's HTTP APIs."""
+    """Print a signed bearer token for the HTTP APIs, signed with PEERLINE_JWT_SECRET
+    (a region's, from deploy/.env) or else the local stack's `<data-dir>/jwt-secret`."""
     try:
         lifetime = parse_duration(ttl)
     except ValueError as exc:
