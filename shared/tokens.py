@@ -110,6 +110,16 @@ class TokenVerifier:
             return False
         return jwt.get_unverified_header(token).get("alg") == "HS256"
 
+    def _provider_key(self, token: str):
+        """The identity provider's key for `token`: the one its `kid` names, or the only
+        signing key of a provider that names none (some sign with one key, no `kid`)."""
+        if jwt.get_unverified_header(token).get("kid") is not None:
+            return self._jwks.get_signing_key_from_jwt(token).key
+        keys = self._jwks.get_signing_keys()
+        if len(keys) != 1:
+            raise jwt.InvalidTokenError("the token names no key and the provider has several")
+        return keys[0].key
+
     def _verify(self, token: str) -> tuple[Principal, float]:
         options = {"require": ["sub", "agency", "role", "exp"]}
         common = {
@@ -118,8 +128,9 @@ class TokenVerifier:
             "options": options,
         }
         if self._jwks is not None and not self._own(token):
-            key = self._jwks.get_signing_key_from_jwt(token).key
-            claims = jwt.decode(token, key, algorithms=ALGORITHMS_PK, **common)
+            claims = jwt.decode(
+                token, self._provider_key(token), algorithms=ALGORITHMS_PK, **common
+            )
         else:
             claims = jwt.decode(
                 token, self._settings.signing_secret(), algorithms=ALGORITHMS_HS, **common

@@ -38,3 +38,10 @@ def test_the_agencies_file_is_ignored_by_git():
 def test_the_token_command_says_where_its_secret_comes_from():
     shown = CliRunner().invoke(app, ["token", "--help"], terminal_width=200).output
     assert "PEERLINE_JWT_SECRET" in shown
+
+
+def test_the_claims_a_regions_identity_provider_issues_are_documented():
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    section = operations.split("## Identity provider", 1)[1].split("\n## ", 1)[0]
+    for claim in ("sub", "agency", "role", "exp", "iss", "aud"):
+        assert f"| `{claim}` |" in section
