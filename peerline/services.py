@@ -35,8 +35,11 @@ _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 def choose_port(name: str) -> int:
     """The service's usual port when free, else any free one, so a second stack or a busy
-    port never stops the stack from starting."""
+    port never stops the stack from starting. With `PEERLINE_STACK_PORTS=any`, always
+    any free one: two stacks starting at once could both find a usual port free."""
     usual = DEFAULT_PORTS.get(name)
+    if os.environ.get("PEERLINE_STACK_PORTS") == "any":
+        usual = None
     if usual is not None and port_is_free(usual):
         return usual
     return free_port()

@@ -139,6 +139,14 @@ class Stack:
         user, password = credentials(self.auth_dir, identity)
         return f"nats://{user}:{password}@{self.address('nats-1', 4222)}"
 
+    def cluster_urls(
+        self, identity: str = "peerline", nodes: tuple[str, ...] = ("nats-1", "nats-2", "nats-3")
+    ) -> list[str]:
+        """Every node's published client port, as an agency's connection string lists
+        them, as a user of `peerline nats-config`."""
+        user, password = credentials(self.auth_dir, identity)
+        return [f"nats://{user}:{password}@{self.address(node, 4222)}" for node in nodes]
+
     async def connect(self, identity: str = "peerline", **options) -> nats.NATS:
         """A client on nats-1 as `identity`, over TLS, trusting the region's CA."""
         return await nats.connect(self.nats_url(identity), tls=trusting(self.ca_file), **options)
@@ -264,6 +272,10 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "PORTAL_PUBLISH": "127.0.0.1:",
         "NATS_PUBLISH": "127.0.0.1:",
         "NATS_LEAF_PUBLISH": "127.0.0.1:",
+        "NATS_2_PUBLISH": "127.0.0.1:",
+        "NATS_2_LEAF_PUBLISH": "127.0.0.1:",
+        "NATS_3_PUBLISH": "127.0.0.1:",
+        "NATS_3_LEAF_PUBLISH": "127.0.0.1:",
         "NATS_AUTH_DIR": str(auth_dir),
         "NATS_TLS_CONF": str(ROOT / "deploy" / "nats" / "tls.conf"),
         "NATS_CERTS_DIR": str(certs),
@@ -371,7 +383,8 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
     client port, and from its own site through a leaf node (the example filled in); both
     reports reach a peer. Then its password is rotated with the agency connected: the old
     and the new user both report after the reload, and after the retirement the old
-    user is disconnected and refused while the new one still reports."""
+    user is disconnected and refused while the new one still reports. Last, with every
+    node in its connection string, it keeps reporting while nats-1 is killed."""
     roster = f"http://{stack.address('roster', 8082)}"
     coordinator = _as(secret, NATS_AGENCY, "coordinator")
     agencies = stack.auth_dir.parent / "agencies.yaml"
@@ -430,6 +443,35 @@ async def test_an_agency_reports_over_nats_from_its_site_and_rotates_its_passwor
         made = await log.wait_for(PeerAssigned, count=5, timeout=60)
     assert sorted(e.personnel_id for e in made) == [f"N{n:03d}" for n in range(1, 6)]
     assert len(log.of_type(IncidentReported)) == 5
+
+    # Every node is published: an agency whose connection string lists all three keeps
+    # reporting while nats-1, the node it reached first, is killed.
+    agency = await nats.connect(
+        stack.cluster_urls(NATS_AGENCY),
+        tls=trusting(stack.ca_file),
+        inbox_prefix=inbox,
+        dont_randomize=True,
+        reconnect_time_wait=0.5,
+    )
+    survivors = stack.cluster_urls(nodes=("nats-2", "nats-3"))
+    subject = f"ps.{NATS_AGENCY}.incident.reported"
+    try:
+        async with EventLog(survivors, subject, EVENTS.name, tls=trusting(stack.ca_file)) as log:
+            await report(agency, 6)
+            stack.kill("nats-1")
+            for n in (7, 8):
+                await await_until(
+                    lambda n=n: _acked(report(agency, n)), timeout=60, what="a surviving node"
+                )
+            wanted = {"NATS-6", "NATS-7", "NATS-8"}
+            await await_until(
+                lambda: wanted <= {e.external_id for e in log.of_type(IncidentReported)},
+                timeout=60,
+                what="the three reports made as nats-1 went",
+            )
+    finally:
+        await agency.close()
+        stack.compose("up", "-d", "--wait", "--wait-timeout", "120", "nats-1")
 
 
 async def _acked(publishing) -> bool:

@@ -33,8 +33,11 @@ def peerline(*args: str, cwd: Path, **kwargs) -> subprocess.CompletedProcess:
 
 
 def env() -> dict[str, str]:
+    """The environment of the command under test: none of this process's `PEERLINE_*`
+    settings, and any free ports, since another test's stack may be starting too."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEERLINE_")}
     env["PYTHONPATH"] = str(ROOT)
+    env["PEERLINE_STACK_PORTS"] = "any"
     return env
 
 
