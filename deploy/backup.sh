@@ -86,7 +86,8 @@ restore() {
     # Decrypted into a private folder of its own, removed however the restore ends.
     local plain
     plain=$(mktemp -d)
-    trap 'rm -rf "$plain"' EXIT
+    # shellcheck disable=SC2064  # the folder's name now: the variable is gone at exit
+    trap "rm -rf '$plain'" EXIT
     for file in "${files[@]}"; do
       [[ -s "$dir/$file.gpg" ]] || { echo "$dir/$file.gpg is missing: nothing was changed" >&2; exit 1; }
       gpg --yes --decrypt --output "$plain/$file" "$dir/$file.gpg"
