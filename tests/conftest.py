@@ -17,7 +17,7 @@ from shared import ids
 from shared.tokens import Role, issue_token
 from tests.support import postgres
 
-pytest_plugins = ["tests.support.running", "tests.support.stack"]
+pytest_plugins = ["tests.support.mail", "tests.support.running", "tests.support.stack"]
 
 JWT_SECRET = "test-secret-" + "x" * 32
 # The id key of every service the tests run in this process (their settings read it from

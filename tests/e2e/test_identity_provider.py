@@ -14,15 +14,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 import httpx
 import oidc_provider_mock
 import pytest
-from aiosmtpd.controller import Controller
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from peerline.natsd import free_port
 from services.incidents.app import create_app as create_incidents
 from services.roster.app import create_app as create_roster
 from shared.vocab import TrainingArea
 from tests.notify.scenario import notify_settings, running
-from tests.support.mail import Mailbox
 from tests.support.running import incidents_settings, roster_settings, serve_app
 from tests.support.waiting import await_until
 
@@ -34,15 +31,6 @@ def provider() -> Iterator[dict]:
     with oidc_provider_mock.run_server_in_thread() as server:
         issuer = f"http://localhost:{server.server_port}"
         yield httpx.get(f"{issuer}/.well-known/openid-configuration").json()
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox("127.0.0.1", free_port())
-    controller = Controller(box, hostname=box.host, port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
 
 
 def _token(provider: dict, sub: str, agency: str, role: str) -> str:
@@ -80,7 +68,7 @@ def _token(provider: dict, sub: str, agency: str, role: str) -> str:
 
 
 async def test_a_report_with_the_providers_tokens_reaches_the_supporter_by_mail(
-    provider, mailbox, nats_url, database_url, tmp_path, agency
+    provider, smtp, nats_url, database_url, tmp_path, agency
 ):
     with_provider = {
         "jwt_jwks_url": provider["jwks_uri"],
@@ -119,7 +107,7 @@ async def test_a_report_with_the_providers_tokens_reaches_the_supporter_by_mail(
         serving(roster_app, spans, nats_url) as roster,
     ):
         settings = notify_settings(
-            nats_url, database_url, tmp_path / "n", roster.url, smtp_url=mailbox.url()
+            nats_url, database_url, tmp_path / "n", roster.url, smtp_url=smtp.url()
         ).model_copy(update=with_provider)
         async with running(settings), httpx.AsyncClient(headers=coordinator) as client:
             put = await client.put(f"{roster.url}/v1/supporters/S-1", json=supporter)
@@ -132,6 +120,6 @@ async def test_a_report_with_the_providers_tokens_reaches_the_supporter_by_mail(
                 assert trained.status_code in (200, 201), trained.text
             answer = await client.post(f"{incidents.url}/v1/incidents", json=report, headers=cad)
             assert answer.status_code == 202, answer.text
-            await await_until(lambda: mailbox.to("sam@example.org"), timeout=30, what="the mail")
-    [mail] = mailbox.to("sam@example.org")
+            await await_until(lambda: smtp.to("sam@example.org"), timeout=30, what="the mail")
+    [mail] = smtp.to("sam@example.org")
     assert "New peer support assignment" in mail.text

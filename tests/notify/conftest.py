@@ -12,22 +12,10 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from peerline.natsd import free_port
 from services.roster.app import create_app as create_roster_app
-from tests.support.mail import Mailbox
 from tests.support.running import RunningService, roster_settings, serve_app
-
-
-@pytest.fixture
-def smtp() -> Iterator[Mailbox]:
-    mailbox = Mailbox("127.0.0.1", free_port())
-    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
-    controller.start()
-    yield mailbox
-    controller.stop()
 
 
 @dataclass

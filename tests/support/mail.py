@@ -1,9 +1,16 @@
-"""A real SMTP relay's mailbox (aiosmtpd): what notify delivered by email."""
+"""A real SMTP relay's mailbox (aiosmtpd): what notify delivered by email, and the
+`smtp` fixture serving one."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from peerline.natsd import free_port
 
 
 @dataclass
@@ -39,3 +46,13 @@ class Mailbox:
     async def handle_DATA(self, server, session, envelope) -> str:
         self.mails.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
         return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on a free port, keeping what it receives."""
+    mailbox = Mailbox("127.0.0.1", free_port())
+    controller = Controller(mailbox, hostname=mailbox.host, port=mailbox.port)
+    controller.start()
+    yield mailbox
+    controller.stop()
