@@ -10,6 +10,7 @@ missed or doubled run costs nothing but time. A failing run is logged by its kin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,11 +18,19 @@ log = logging.getLogger(__name__)
 
 
 class Periodic:
+    """`wake()` runs the job again as soon as the current run ends, instead of at the next
+    tick: for work that something else has just made (a delivery recorded, say), while
+    the tick stays the fallback."""
+
     def __init__(self, name: str, interval: float, job: Callable[[], Awaitable[object]]) -> None:
         self.name = name
         self.interval = interval
         self._job = job
         self._task: asyncio.Task | None = None
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"periodic-{self.name}")
@@ -39,4 +48,6 @@ class Periodic:
                 raise
             except Exception as exc:
                 log.warning("periodic job %s failed (%s)", self.name, type(exc).__name__)
-            await asyncio.sleep(self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self.interval)
+            self._woken.clear()

@@ -148,6 +148,7 @@ class ServiceRuntime:
         key: Callable[[T], str] = event_key,
         max_batch: int = bus.MAX_BATCH,
         deliver_policy: DeliverPolicy = DeliverPolicy.ALL,
+        committed: Callable[[], None] | None = None,
     ) -> None:
         """Consume `subject` on the durable `durable` in batches, the one way services
         consume: each batch is one transaction of inbox marks, `apply`'s effects and
@@ -155,7 +156,9 @@ class ServiceRuntime:
         messages this consumer has not handled before (by `key`, the event id), in
         stream order. While this service's database is down, messages are held.
         `deliver_policy` says where a durable starts when it is first created: the
-        whole stream (the default), or only what arrives from then on.
+        whole stream (the default), or only what arrives from then on. `committed` is
+        called after each batch that applied something has committed (to wake the worker
+        that acts on it).
         """
 
         user = bus_permissions.USERS.get(self.name)
@@ -177,6 +180,8 @@ class ServiceRuntime:
                 if todo:
                     await apply(session, todo)
                 await session.commit()
+            if todo and committed is not None:
+                committed()
 
         self.consumers.append(
             bus.Consumer(
@@ -195,9 +200,10 @@ class ServiceRuntime:
             )
         )
 
-    def every(self, name: str, interval: float, job: Callable[[], Awaitable[object]]) -> None:
-        """Run `job` at start and every `interval` seconds (see `shared.periodic`)."""
-        self.add_worker(Periodic(name, interval, job))
+    def every(self, name: str, interval: float, job: Callable[[], Awaitable[object]]) -> Periodic:
+        """Run `job` at start and every `interval` seconds, or at once when woken (see
+        `shared.periodic`)."""
+        return self.add_worker(Periodic(name, interval, job))
 
     def add_worker(self, worker: W) -> W:
         """Start `worker` with the service (after the relay) and stop it before."""

@@ -1,6 +1,7 @@
 """The delivery worker: sends what the ledger holds, once, and records how it went.
 
-Every `notify_poll_interval` seconds, and for as long as there is work, each replica:
+As soon as a trigger's deliveries are recorded, else every `notify_poll_interval`
+seconds, and for as long as there is work, each replica:
 
 1. expands the coordinators' fan-outs that are due into one delivery per coordinator
    (looked up in the roster; inserts that ignore existing rows, so replicas expanding

@@ -34,6 +34,9 @@ TRIGGERS = (
 
 
 def register(runtime: ServiceRuntime, deliveries: Deliveries) -> None:
+    # The worker runs as soon as a trigger's deliveries are recorded; the poll is the
+    # fallback (a retry or a hold coming due, a replica's recorded work).
+    delivering = runtime.every("deliveries", runtime.settings.notify_poll_interval, deliveries.run)
     for event, stream, durable in TRIGGERS:
         runtime.consume(
             subject=event.subject_pattern(),
@@ -41,6 +44,6 @@ def register(runtime: ServiceRuntime, deliveries: Deliveries) -> None:
             stream=stream,
             apply=ledger.record,
             deliver_policy=DeliverPolicy.NEW,
+            committed=delivering.wake,
         )
-    runtime.every("deliveries", runtime.settings.notify_poll_interval, deliveries.run)
     runtime.every("notification-retention", retention.INTERVAL, lambda: retention.purge(runtime))
