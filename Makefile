@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/security.py
 	$(BIN)/python bench/sizing.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/requests.py
 
 # A Docker engine, Compose v2 and the images deploy/compose.yaml needs, built locally
 # (deploy/build-local-images.sh; needs root the first time, skips what exists).

@@ -20,7 +20,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,8 +31,8 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, StreamConfig
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import portal  # noqa: E402  (bench/portal.py: the stack as `peerline up` runs it)
-import sizing  # noqa: E402  (bench/sizing.py: a roster by CSV)
+import sizing  # noqa: E402  (bench/sizing.py: the agency of the roster)
+import stack  # noqa: E402  (bench/stack.py: the stack as `peerline up` runs it, a roster)
 
 from shared.streams import EVENTS  # noqa: E402
 from shared.tokens import issue_token  # noqa: E402
@@ -231,23 +230,8 @@ def main() -> None:
     parser.add_argument("--supporters", type=int, default=120)
     args = parser.parse_args()
     args.rates = [float(r) for r in args.rates.split(",")]
-    with tempfile.TemporaryDirectory() as tmp:
-        workdir = Path(tmp)
-        proc, urls, secret = portal.start_stack(workdir)
-        try:
-            coordinator = issue_token(secret, agency=AGENCY, role="coordinator")
-            httpx.post(
-                urls["roster"] + "/v1/imports",
-                content=sizing.roster_csv(args.supporters),
-                headers={"Authorization": f"Bearer {coordinator}", "Content-Type": "text/csv"},
-                timeout=120,
-            ).raise_for_status()
-            time.sleep(3)
-            nats_url = json.loads((workdir / ".peerline" / "stack.json").read_text())["nats_url"]
-            ours, floor, mass = asyncio.run(run(args, urls, secret, nats_url))
-        finally:
-            proc.send_signal(2)
-            proc.wait(60)
+    with stack.running(args.supporters) as up:
+        ours, floor, mass = asyncio.run(run(args, up.urls, up.secret, up.nats_url))
     print(
         f"\nPipeline: report -> NotificationSent, {OFFICERS} officers per incident, "
         f"whole stack on SQLite, {args.seconds:g} s per rate"

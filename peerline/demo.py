@@ -54,6 +54,7 @@ COMPRESSED_POLICY = {
     "window_closes_after": f"PT{WINDOW_CLOSES}M",
     "follow_ups": [f"PT{FOLLOW_UP}M"],
     "anniversary_after": None,
+    "follow_up_min_gap": "PT1M",
 }
 
 # Calls go straight to the local stack, whatever HTTP proxy the environment names.

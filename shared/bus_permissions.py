@@ -3,10 +3,11 @@ and the NATS permissions of each service's own user made from it (decision 67).
 
 A consumer acts on an event because of its subject, so a subject must be publishable by
 its owner only: incidents own `incident.*` and the intake's rejections, the roster
-`assignment.*` and `roster.*`, check-ins `checkin.>` (their timers too), `contact.*`,
-`referral.*`, `feedback.*` and `exception.*`, notify `notification.*`. Metrics publishes
-nothing. A forged `IncidentReported` or `FeedbackSubmitted` from any other user is
-refused by the server itself.
+`assignment.*`, `roster.*`, `request.*` and its acknowledgment deadlines `deadline.>`,
+check-ins `checkin.>` (their timers too), `contact.*`, `referral.*`, `feedback.*` and
+`exception.*`, notify `notification.*`. Metrics publishes nothing. A forged
+`IncidentReported` or `FeedbackSubmitted` from any other user is refused by the server
+itself.
 
 Reading is walled the same way. JetStream hands a consumer's messages to whoever may
 fetch from it, so each user may create, read and acknowledge only its own durables,
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.streams import ALL_STREAMS, CHECKINS, EVENTS, INTAKE, StreamSpec
+from shared.streams import ALL_STREAMS, CHECKINS, DEADLINES, EVENTS, INTAKE, StreamSpec
 from shared.subjects import ALL_AGENCIES, DLQ_PREFIX, EVERYTHING, intake_subject, subject
 
 ANY = ALL_AGENCIES
@@ -94,10 +95,11 @@ USERS: dict[str, BusUser] = {
         ),
         BusUser(
             "roster",
-            publishes=_events("assignment", "roster"),
+            publishes=(*_events("assignment", "roster", "request"), subject(ANY, "deadline", ">")),
             consumes=(
                 Consumes(EVENTS, "roster-incidents", subject(ANY, "incident", "*")),
                 Consumes(CHECKINS, "roster-care", subject(ANY, "checkin", "closed")),
+                Consumes(DEADLINES, "roster-deadlines", subject(ANY, "deadline", "fired")),
             ),
         ),
         BusUser(
@@ -109,6 +111,10 @@ USERS: dict[str, BusUser] = {
             consumes=(
                 Consumes(EVENTS, "checkins-assignments", subject(ANY, "assignment", "made")),
                 Consumes(EVENTS, "checkins-retractions", subject(ANY, "incident", "retracted")),
+                Consumes(
+                    EVENTS, "checkins-reassignments", subject(ANY, "assignment", "reassigned")
+                ),
+                Consumes(EVENTS, "checkins-requests", subject(ANY, "request", "resolved")),
                 Consumes(CHECKINS, "checkins-timers", subject(ANY, "checkin", "fired", "*")),
                 Consumes(EVENTS, "checkins-officers", subject(ANY, "roster", "officer_updated")),
                 Consumes(EVENTS, "checkins-resources", subject(ANY, "roster", "resource_updated")),
@@ -120,6 +126,8 @@ USERS: dict[str, BusUser] = {
             consumes=(
                 Consumes(EVENTS, "notify-assignments", subject(ANY, "assignment", "made")),
                 Consumes(EVENTS, "notify-unfilled", subject(ANY, "assignment", "unfilled")),
+                Consumes(EVENTS, "notify-reassignments", subject(ANY, "assignment", "reassigned")),
+                Consumes(EVENTS, "notify-escalations", subject(ANY, "assignment", "escalated")),
                 Consumes(CHECKINS, "notify-checkins-due", subject(ANY, "checkin", "due")),
                 Consumes(CHECKINS, "notify-checkins-overdue", subject(ANY, "checkin", "overdue")),
                 Consumes(EVENTS, "notify-training", subject(ANY, "roster", "training_expiring")),

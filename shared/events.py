@@ -33,10 +33,14 @@ from shared.vocab import (
     CheckInOutcome,
     ContactOutcome,
     DurationBucket,
+    EscalationReason,
     ExceptionReason,
     InitiatedBy,
     InvolvedRole,
     NotificationChannel,
+    Reach,
+    ReassignReason,
+    RequestOutcome,
     ResourceType,
     RetractionReason,
     TrainingArea,
@@ -171,6 +175,56 @@ class PeerAssigned(Event):
     # `incident_occurred_at` the moment it ended.
     category: Category | None = None
     incident_occurred_at: UtcDatetime | None = None
+    # When the supporter must have said "I'll reach them by ..." (AssignmentAcknowledged)
+    # before the assignment moves to the next-best supporter (docs/requests.md).
+    acknowledge_by: UtcDatetime | None = None
+
+
+class AssignmentAcknowledged(Event):
+    """The assigned supporter took the assignment: they will reach the officer by
+    `reach_by`. `waited_seconds` runs from the first assignment (or the officer's
+    request) to now, across any moves; what metrics time acknowledgments by."""
+
+    noun: ClassVar[str] = "assignment"
+    verb: ClassVar[str] = "acknowledged"
+
+    assignment_id: uuid.UUID
+    supporter_id: SupporterId
+    reach_by: UtcDatetime
+    waited_seconds: int = Field(ge=0)
+    within_deadline: bool
+    for_request: bool = False
+
+
+class AssignmentReassigned(Event):
+    """The assignment moved to another supporter (`move` counts the moves so far). Names
+    no officer: check-ins and notify need the assignment and its new supporter only."""
+
+    noun: ClassVar[str] = "assignment"
+    verb: ClassVar[str] = "reassigned"
+
+    assignment_id: uuid.UUID
+    previous_supporter_id: SupporterId
+    supporter_id: SupporterId
+    supporter_agency_id: AgencyId
+    reason: ReassignReason
+    move: int = Field(ge=1)
+    for_request: bool = False
+    acknowledge_by: UtcDatetime | None = None
+
+
+class AssignmentEscalated(Event):
+    """No supporter acknowledged in time and the assignment will not move again: the
+    agency's coordinators are alerted. Names no officer, so an officer's request stays
+    anonymous to the people it is escalated to."""
+
+    noun: ClassVar[str] = "assignment"
+    verb: ClassVar[str] = "escalated"
+
+    assignment_id: uuid.UUID
+    reason: EscalationReason
+    moves: int = Field(ge=0)
+    for_request: bool = False
 
 
 class AssignmentUnfilled(Event):
@@ -180,6 +234,28 @@ class AssignmentUnfilled(Event):
     incident_id: uuid.UUID
     personnel_id: PersonnelId
     reason: UnfilledReason
+
+
+class SupportRequested(Event):
+    """An officer asked for a peer from the portal. Carries no personnel id and no
+    reason: who asked is known to the roster alone (docs/requests.md)."""
+
+    noun: ClassVar[str] = "request"
+    verb: ClassVar[str] = "made"
+
+    request_id: uuid.UUID
+    reach: Reach
+    outside_agency: bool = False
+
+
+class SupportRequestResolved(Event):
+    """An officer's request ended: a supporter took it, or the officer withdrew it."""
+
+    noun: ClassVar[str] = "request"
+    verb: ClassVar[str] = "resolved"
+
+    request_id: uuid.UUID
+    outcome: RequestOutcome
 
 
 class CheckInScheduled(Event):
@@ -387,6 +463,9 @@ class AgencySettingsUpdated(_RosterEvent):
     use_regional_pool: bool
     required_training: list[TrainingArea]
     care_for_carers_after: int = Field(ge=1)
+    acknowledge_request_within: int = Field(default=600, ge=1)  # seconds
+    acknowledge_assignment_within: int = Field(default=14_400, ge=1)
+    max_moves: int = Field(default=3, ge=0)
 
 
 ALL_EVENTS: tuple[type[Event], ...] = (
@@ -396,6 +475,11 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     IncidentRetracted,
     PeerAssigned,
     AssignmentUnfilled,
+    AssignmentAcknowledged,
+    AssignmentReassigned,
+    AssignmentEscalated,
+    SupportRequested,
+    SupportRequestResolved,
     CheckInScheduled,
     CheckInDue,
     CheckInOverdue,

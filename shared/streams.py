@@ -66,6 +66,7 @@ EVENTS = StreamSpec(
             for noun in (
                 "incident",
                 "assignment",
+                "request",
                 "contact",
                 "referral",
                 "feedback",
@@ -87,6 +88,14 @@ CHECKINS = StreamSpec(
     allow_msg_ttl=True,
     description="Check-in events and their durable timers (message schedules).",
 )
+DEADLINES = StreamSpec(
+    name="PEERLINE_DEADLINES",
+    subjects=(subject(ALL_AGENCIES, "deadline", ">"),),
+    max_age=7 * DAY,
+    allow_msg_schedules=True,
+    allow_msg_ttl=True,
+    description="Acknowledgment deadlines of assignments (message schedules).",
+)
 DLQ = StreamSpec(
     name="PEERLINE_DLQ",
     subjects=(f"{DLQ_PREFIX}.>",),
@@ -95,7 +104,7 @@ DLQ = StreamSpec(
     description="Messages a consumer could not process, with the reason.",
 )
 
-ALL_STREAMS: tuple[StreamSpec, ...] = (INTAKE, EVENTS, CHECKINS, DLQ)
+ALL_STREAMS: tuple[StreamSpec, ...] = (INTAKE, EVENTS, CHECKINS, DEADLINES, DLQ)
 
 
 @functools.lru_cache(maxsize=4096)

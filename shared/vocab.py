@@ -105,6 +105,34 @@ class AssignmentReason(enum.StrEnum):
     LEAST_LOADED = "least_loaded"
     REGIONAL_POOL = "regional_pool"
     CARE_FOR_CARER = "care_for_carer"  # the "officer" is a supporter, offered care in turn
+    OFFICER_REQUEST = "officer_request"  # the officer asked for a peer (docs/requests.md)
+
+
+class Reach(enum.StrEnum):
+    """How an officer who asks for a peer would like to be reached, this time."""
+
+    CALL = "call"
+    TEXT = "text"
+    IN_PERSON = "in_person"
+
+
+class ReassignReason(enum.StrEnum):
+    """Why an assignment moved to another supporter."""
+
+    NOT_ACKNOWLEDGED = "not_acknowledged"  # the deadline passed without "I'll reach them"
+    COORDINATOR = "coordinator"  # a coordinator gave it to someone else
+
+
+class EscalationReason(enum.StrEnum):
+    """Why an unacknowledged assignment went to the coordinators."""
+
+    MOVES_EXHAUSTED = "moves_exhausted"  # it moved as often as the agency allows
+    NO_ONE_LEFT = "no_one_left"  # nobody else fits and is free
+
+
+class RequestOutcome(enum.StrEnum):
+    TAKEN = "taken"  # a supporter acknowledged it
+    CANCELLED = "cancelled"  # the officer withdrew it
 
 
 class ExceptionReason(enum.StrEnum):

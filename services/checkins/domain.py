@@ -9,9 +9,24 @@ anniversary offer at `anniversary_after` (+365 d) for line-of-duty deaths,
 officer-involved shootings and mass casualties, whose anniversaries peer teams know to
 bring reactions back. Each later offer has a window as long as the first's.
 
-An offer whose due time has passed when it is planned (a late-reported incident, or a
-follow-up after a slow first contact) is due at once, and its window is never shorter
-than the policy's: the supporter always gets the whole window to make the offer.
+An offer whose due time has passed when it is planned (a late-reported incident) is due
+at once, and its window is never shorter than the policy's: the supporter always gets
+the whole window to make the offer.
+
+A follow-up is due no sooner than `follow_up_min_gap` (default 3 d) after the contact
+that closed the offer before it: at the later of its planned time and that contact plus
+the gap, still with the whole window. Without the gap, a follow-up already past (an
+incident reported 10 days late: its +7 d follow-up) would fall due the moment the
+first contact was logged, offering support again to an officer just spoken to. The
+anniversary keeps its date, which is its point; an offer that expired was closed by no
+contact, so the offer after it has no gap to keep.
+
+An officer's own request (docs/requests.md) has no incident: its time is the moment
+the officer asked, its category none, so the agency's default policy holds. The
+officer is waiting now, so its first offer is due at once, with the policy's window
+(`window_closes_after` - `first_offer_after`, 48 h by default), as any offer planned
+late; the follow-ups (and an anniversary, if the default policy has one) keep their
+times from the request (`request_policy`).
 
 An overdue offer stays open (a late contact still counts) until the next offer falls
 due, or, for the last one, `LAST_OFFER_GRACE` after its window closed; then it expires.
@@ -23,7 +38,7 @@ import enum
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -56,6 +71,7 @@ class Policy:
     window_closes_after: timedelta = timedelta(hours=72)
     follow_ups: tuple[timedelta, ...] = (timedelta(days=7), timedelta(days=30))
     anniversary_after: timedelta | None = None
+    follow_up_min_gap: timedelta = timedelta(days=3)
 
     @property
     def window(self) -> timedelta:
@@ -67,6 +83,12 @@ def default_policy(category: Category | None) -> Policy:
     if category in ANNIVERSARY_CATEGORIES:
         return Policy(anniversary_after=timedelta(days=365))
     return Policy()
+
+
+def request_policy(policy: Policy) -> Policy:
+    """`policy` for an officer's request: the first offer due the moment they asked,
+    with the policy's window; the later offers as the policy says."""
+    return replace(policy, first_offer_after=timedelta(0), window_closes_after=policy.window)
 
 
 @dataclass(frozen=True)
@@ -106,14 +128,13 @@ class Plan:
         following = sequence + 1
         return following > self.last or self.is_anniversary(following)
 
-    def offer(self, sequence: int, now: datetime) -> Offer:
-        """Offer `sequence` (1-based) as planned at `now`."""
-        window = self.policy.window
-        due = self.occurred_at + self.offsets[sequence - 1]
-        closes = due + window
-        if due < now:  # late: due at once, with the whole window
-            due = now
-            closes = max(closes, now + window)
+    def offer(self, sequence: int, now: datetime, contacted_at: datetime | None = None) -> Offer:
+        """Offer `sequence` (1-based) as planned at `now`; `contacted_at` is when the
+        contact that closed the offer before it was logged, if one did."""
+        due = max(self.occurred_at + self.offsets[sequence - 1], now)  # late: at once
+        if contacted_at is not None and not self.is_anniversary(sequence):
+            due = max(due, contacted_at + self.policy.follow_up_min_gap)
+        closes = due + self.policy.window  # however late, the whole window
         if not self.ends_care(sequence):
             expires = max(self.occurred_at + self.offsets[sequence], closes)
         else:

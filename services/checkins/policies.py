@@ -22,6 +22,7 @@ def to_policy(row: PolicyRow) -> Policy:
         anniversary_after=(
             timedelta(seconds=row.anniversary_after) if row.anniversary_after is not None else None
         ),
+        follow_up_min_gap=timedelta(seconds=row.follow_up_min_gap),
     )
 
 

@@ -6,6 +6,8 @@ last activity is `care_retention_days` old (default 90), the whole episode is de
 So are contacts without an assignment (an officer's own call) once as old. What remains
 carries no identity: the events metrics counted, the confidentiality exceptions (reason
 and date; their link to the assignment is cut), and the audit log (who read which id).
+What was heard of assignments' moves and of officers' requests (`assignment_moves`,
+`officer_requests`) serves only as an assignment opens, and goes once as old.
 The job runs periodically; each round deletes in small transactions, and replicas
 running it together only delete the same rows twice.
 """
@@ -20,7 +22,15 @@ from sqlalchemy import delete, exists, select, update
 from shared.service import ServiceRuntime
 
 from .domain import OPEN
-from .store import AssignmentRow, CheckInRow, ContactRow, ExceptionRow, ReferralRow
+from .store import (
+    AssignmentRow,
+    CheckInRow,
+    ContactRow,
+    ExceptionRow,
+    MoveRow,
+    ReferralRow,
+    RequestRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +87,15 @@ async def purge(runtime: ServiceRuntime, now: datetime | None = None) -> int:
             )
             await session.execute(delete(AssignmentRow).where(AssignmentRow.assignment_id.in_(ids)))
             purged += len(ids) + len(lone)
+    for model, key in ((MoveRow, MoveRow.assignment_id), (RequestRow, RequestRow.request_id)):
+        while True:
+            async with runtime.sessions() as session, session.begin():
+                old = (
+                    await session.scalars(select(key).where(model.heard_at < cutoff).limit(CHUNK))
+                ).all()
+                if not old:
+                    break
+                await session.execute(delete(model).where(key.in_(old)))
     if purged:
         log.info("purged %d care records past retention", purged)
     return purged

@@ -7,6 +7,9 @@ codes, buckets and times only, never content (rule 1), and name the officer only
 `officer_ref`. `exceptions` hold a reason code and a date. `unspent_feedback_codes`
 hold a hash of each code and its agency, linked to nothing. `resources`, `known_officers`
 and `policies` are directories: the first two read models of the roster's events.
+`assignment_moves` and `officer_requests` hold ids only: what check-ins heard of an
+assignment's moves and of an officer's request, kept even before the assignment is
+known (`care`), and purged once as old as care records (`retention`).
 """
 
 from __future__ import annotations
@@ -38,9 +41,39 @@ class AssignmentRow(Base):
     incident_occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     assigned_at: Mapped[datetime] = mapped_column(UtcDateTime())
     care_for_carer: Mapped[bool] = mapped_column(Boolean, default=False)
+    for_request: Mapped[bool] = mapped_column(Boolean, default=False)  # an officer asked
     care_ended: Mapped[bool] = mapped_column(Boolean, default=False)
     declined: Mapped[bool] = mapped_column(Boolean, default=False)
     last_activity_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class MoveRow(Base):
+    """The supporter an assignment is with by the roster's latest move heard here: move
+    0 its `PeerAssigned`, then each `AssignmentReassigned`. Both consumers write it, so
+    a move heard before its assignment is kept for it, and the two wait for each other
+    on its key (`care`)."""
+
+    __tablename__ = "assignment_moves"
+
+    assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32))  # the officer's
+    move: Mapped[int] = mapped_column(Integer)
+    supporter_id: Mapped[str] = mapped_column(String(128))
+    supporter_agency_id: Mapped[str] = mapped_column(String(32))
+    heard_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class RequestRow(Base):
+    """An officer's request as check-ins heard of it, by its id only: from its
+    assignment's `PeerAssigned`, or from its withdrawal (`withdrawn`), whichever came
+    first; both consumers write it, as `MoveRow`."""
+
+    __tablename__ = "officer_requests"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32))
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+    heard_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class CheckInRow(Base):
@@ -116,6 +149,7 @@ class PolicyRow(Base):
     window_closes_after: Mapped[float] = mapped_column(Float)
     follow_ups: Mapped[list] = mapped_column(JSON)
     anniversary_after: Mapped[float | None] = mapped_column(Float, default=None)
+    follow_up_min_gap: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 

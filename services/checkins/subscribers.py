@@ -1,10 +1,17 @@
-"""The check-ins service on the bus: assignments open care, timers move offers on, and
-retractions cancel them (see `care`); a periodic job purges care records past
-retention (see `retention`)."""
+"""The check-ins service on the bus: assignments open care, moves give it to another
+supporter, timers move offers on, and retractions and withdrawn requests cancel them
+(see `care`); a periodic job purges care records past retention (see `retention`)."""
 
 from __future__ import annotations
 
-from shared.events import IncidentRetracted, OfficerUpdated, PeerAssigned, ResourceUpdated
+from shared.events import (
+    AssignmentReassigned,
+    IncidentRetracted,
+    OfficerUpdated,
+    PeerAssigned,
+    ResourceUpdated,
+    SupportRequestResolved,
+)
 from shared.service import ServiceRuntime
 from shared.streams import CHECKINS, EVENTS
 
@@ -27,6 +34,18 @@ def register(runtime: ServiceRuntime, care: Care, known: Officers) -> None:
         durable="checkins-retractions",
         stream=EVENTS,
         apply=care.retracted,
+    )
+    runtime.consume(
+        subject=AssignmentReassigned.subject_pattern(),
+        durable="checkins-reassignments",
+        stream=EVENTS,
+        apply=care.reassigned,
+    )
+    runtime.consume(
+        subject=SupportRequestResolved.subject_pattern(),
+        durable="checkins-requests",
+        stream=EVENTS,
+        apply=care.resolved,
     )
     runtime.consume(
         subject=timers.FIRED,

@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from shared.bus import Received
 from shared.db import upsert_insert
 from shared.events import (
+    AssignmentAcknowledged,
+    AssignmentEscalated,
+    AssignmentReassigned,
     AssignmentUnfilled,
     CheckInClosed,
     CheckInScheduled,
@@ -28,10 +31,14 @@ from shared.events import (
     IncidentUpdated,
     PeerAssigned,
     ReferralMade,
+    SupportRequested,
+    SupportRequestResolved,
 )
-from shared.vocab import AssignmentReason
+from shared.vocab import AssignmentReason, RequestOutcome
 
+from .domain import kind_of
 from .store import (
+    AcknowledgmentRow,
     AssignmentRow,
     CareEndedRow,
     ContactRow,
@@ -96,6 +103,7 @@ async def _incident(session: AsyncSession, event: Event) -> None:
 async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> None:
     """The events of `PEERLINE_EVENTS` that metrics count; every other is ignored."""
     assignments, contacts, facts = [], [], []
+    acknowledgments: dict[str, dict] = {}  # by assignment: the first one counts
     for item in items:
         event = item.value
         if isinstance(event, IncidentReported | IncidentUpdated | IncidentRetracted):
@@ -135,7 +143,29 @@ async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> N
             facts.append(fact | {"on": event.occurred_on})
         elif isinstance(event, AssignmentUnfilled):
             facts.append(_fact(event, "unfilled", event.reason.value))
+        elif isinstance(event, SupportRequested):
+            facts.append(_fact(event, "requests_made", "made"))
+        elif isinstance(event, SupportRequestResolved):
+            if event.outcome is RequestOutcome.CANCELLED:  # a taken one is acknowledged
+                facts.append(_fact(event, "requests_cancelled", "cancelled"))
+        elif isinstance(event, AssignmentAcknowledged):
+            acknowledgments.setdefault(
+                str(event.assignment_id),
+                {
+                    "assignment_id": str(event.assignment_id),
+                    "agency_id": event.agency_id,
+                    "acknowledged_at": event.occurred_at,
+                    "for_request": event.for_request,
+                    "waited_seconds": event.waited_seconds,
+                    "within_deadline": event.within_deadline,
+                },
+            )
+        elif isinstance(event, AssignmentReassigned):
+            facts.append(_fact(event, "reassignments", kind_of(event.for_request)))
+        elif isinstance(event, AssignmentEscalated):
+            facts.append(_fact(event, "escalations", kind_of(event.for_request)))
     await _insert(session, AssignmentRow, assignments)
+    await _insert(session, AcknowledgmentRow, list(acknowledgments.values()))
     await _insert(session, ContactRow, contacts)
     await _insert(session, FactRow, facts)
 

@@ -1,6 +1,6 @@
 """Small SVG charts drawn on the server from a protected release: no script library, no
 CDN, nothing but markup. A suppressed cell is drawn as a hatched stub labelled
-"suppressed", never as a zero."""
+"suppressed", never as a zero; a share is labelled as a percentage."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ BAR = 22
 SUPPRESSED = "suppressed"
 
 
-def _label(cell: dict) -> str:
+def _label(cell: dict, unit: str = "") -> str:
     if cell["suppressed"]:
         return SUPPRESSED
     value = cell["value"]
-    return "–" if value is None else f"{value:g}"
+    if value is None:
+        return "–"
+    return f"{round(value * 100, 1):g}%" if unit == "share" else f"{value:g}"
 
 
 def columns(title: str, labels: list[str], cells: list[dict], unit: str = "") -> str:
-    """A column chart over periods (a trend)."""
+    """A column chart over periods (a trend); a share (0 to 1) is shown in %."""
     height, top, bottom = 190, 36, 40
     values = [c["value"] or 0 for c in cells if not c["suppressed"]]
     peak = max(values, default=0) or 1
@@ -37,12 +39,14 @@ def columns(title: str, labels: list[str], cells: list[dict], unit: str = "") ->
         y = height - bottom - h
         parts.append(
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" {fill}>'
-            f"<title>{escape(label)}: {escape(_label(cell))}</title></rect>"
-            f'<text x="{x + w / 2:.1f}" y="{y - 4:.1f}" class="num">{escape(_label(cell))}</text>'
+            f"<title>{escape(label)}: {escape(_label(cell, unit))}</title></rect>"
+            f'<text x="{x + w / 2:.1f}" y="{y - 4:.1f}" class="num">'
+            f"{escape(_label(cell, unit))}</text>"
             f'<text x="{x + w / 2:.1f}" y="{height - bottom + 14}" class="axis">'
             f"{escape(label)}</text>"
         )
-    return _svg(title + (f" ({unit})" if unit else ""), height, "".join(parts))
+    shown = "%" if unit == "share" else unit
+    return _svg(title + (f" ({shown})" if shown else ""), height, "".join(parts))
 
 
 def bars(title: str, labels: list[str], cells: list[dict]) -> str:
@@ -103,6 +107,10 @@ def dashboard(answer: dict) -> str:
             totals_by_period("first_offers"),
             indicator("median_hours_to_first_contact", "hours"),
             indicator("share_first_contact_within_72h", "share"),
+            totals_by_period("requests_made"),
+            indicator("share_requests_acknowledged_within_deadline", "share"),
+            indicator("median_minutes_to_acknowledge_request", "minutes"),
+            totals_by_row("escalations"),
             totals_by_row("referrals"),
             totals_by_row("ratings"),
             indicator("share_would_recommend", "share"),

@@ -29,6 +29,21 @@ from shared.vocab import (
 MAX_DAYS = 5 * 366
 WITHIN = timedelta(hours=72)  # a first contact this soon after the incident is timely
 LOAD_ROWS = ("1", "2", "3", "4_or_more")
+# The two kinds of assignment a supporter acknowledges: an officer's own request from
+# the portal (`for_request`), or every other (from an incident CAD reported, or a
+# care-for-the-carers offer).
+REQUEST, INCIDENT = "officer_request", "incident_assignment"
+KINDS = (REQUEST, INCIDENT)
+DEADLINE_ROWS = ("within_deadline", "late")
+
+
+def kind_of(for_request: bool) -> str:
+    return REQUEST if for_request else INCIDENT
+
+
+def acknowledged_measure(for_request: bool) -> str:
+    """The table an acknowledgment of this kind is counted in."""
+    return "acknowledged_requests" if for_request else "acknowledged_incident_assignments"
 
 
 class Granularity(enum.StrEnum):
@@ -163,12 +178,29 @@ MEASURES = (
     Measure("exceptions", "Confidentiality exceptions by reason", _codes(ExceptionReason)),
     Measure("unfilled", "Unfilled assignments by reason", _codes(UnfilledReason)),
     Measure("care_for_carers", "Care-for-the-carers offers", ("offered",)),
+    Measure("requests_made", "Officers' requests for a peer", ("made",)),
+    Measure(
+        "requests_cancelled", "Officers' requests withdrawn before anyone took them", ("cancelled",)
+    ),
+    Measure(
+        "acknowledged_requests",
+        "Officers' requests answered by a supporter, within the deadline or late",
+        DEADLINE_ROWS,
+    ),
+    Measure(
+        "acknowledged_incident_assignments",
+        "Incident assignments acknowledged by the supporter, within the deadline or late",
+        DEADLINE_ROWS,
+    ),
+    Measure("reassignments", "Assignments moved to the next-best supporter, by kind", KINDS),
+    Measure("escalations", "Assignments escalated to the coordinators, by kind", KINDS),
 )
 
 
 @dataclass
 class Counts:
-    """Raw counts of a window: measure → row → period → count; medians by period."""
+    """Raw counts of a window: measure → row → period → count; what medians are
+    taken of, by period (and kind)."""
 
     periods: list[str]
     counts: dict[str, dict[str, Counter]] = field(
@@ -176,6 +208,10 @@ class Counts:
     )
     hours_to_first_contact: dict[str, list[float]] = field(
         default_factory=lambda: defaultdict(list)
+    )
+    # kind (KINDS) → period → minutes from assignment (or request) to acknowledgment
+    minutes_to_acknowledge: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
     )
     load: Counter = field(default_factory=Counter)  # open assignments → supporters
     officers_involved_total: int = 0

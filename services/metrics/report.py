@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 from . import disclosure
-from .domain import LOAD_ROWS, MEASURES, Counts, Measure
+from .domain import INCIDENT, LOAD_ROWS, MEASURES, REQUEST, Counts, Measure
 
 Noise = Callable[[int], int]  # a count → the count to publish (DP mode)
 
@@ -101,16 +101,25 @@ def _share(table: disclosure.Table, yes: int, no: int, c: int) -> dict:
     return {"value": round(a / (a + b), 3) if a + b > 0 else None, "suppressed": False}
 
 
-def _median(hours: list[float], min_cell: int, noise: Noise | None) -> dict:
-    """Shown only with at least `min_cell` first contacts; never in DP mode."""
-    if noise is not None or len(hours) < min_cell:
-        return {"value": None, "suppressed": noise is not None or bool(hours)}
-    return {"value": round(statistics.median(hours), 1), "suppressed": False}
+def _median(values: list[float], min_cell: int, noise: Noise | None) -> dict:
+    """Shown only when at least `min_cell` values are behind it, like a count (a median
+    of two would give both away); never in DP mode. None of none is not suppressed."""
+    if noise is not None or len(values) < min_cell:
+        return {"value": None, "suppressed": noise is not None or bool(values)}
+    return {"value": round(statistics.median(values), 1), "suppressed": False}
 
 
 def _indicators(counts: Counts, tables, periods: list[str], min_cell: int, noise) -> list[dict]:
     offers, recommend = tables["first_offers"], tables["recommend"]
     medians = [_median(counts.hours_to_first_contact[p], min_cell, noise) for p in periods]
+
+    def within_deadline(measure: str) -> list[dict]:
+        return [_share(tables[measure], 0, 1, c) for c in range(len(periods))]
+
+    def minutes(kind: str) -> list[dict]:
+        waits = counts.minutes_to_acknowledge[kind]
+        return [_median(waits[p], min_cell, noise) for p in periods]
+
     return [
         {
             "name": "share_first_contact_within_72h",
@@ -132,5 +141,33 @@ def _indicators(counts: Counts, tables, periods: list[str], min_cell: int, noise
             "unit": "share",
             "columns": periods,
             "cells": [_share(recommend, 0, 1, c) for c in range(len(periods))],
+        },
+        {
+            "name": "share_requests_acknowledged_within_deadline",
+            "title": "Officers' requests for a peer answered within the deadline",
+            "unit": "share",
+            "columns": periods,
+            "cells": within_deadline("acknowledged_requests"),
+        },
+        {
+            "name": "median_minutes_to_acknowledge_request",
+            "title": "Median minutes from an officer's request to a supporter's answer",
+            "unit": "minutes",
+            "columns": periods,
+            "cells": minutes(REQUEST),
+        },
+        {
+            "name": "share_incident_assignments_acknowledged_within_deadline",
+            "title": "Incident assignments acknowledged by the supporter within the deadline",
+            "unit": "share",
+            "columns": periods,
+            "cells": within_deadline("acknowledged_incident_assignments"),
+        },
+        {
+            "name": "median_minutes_to_acknowledge_incident_assignment",
+            "title": "Median minutes from an incident assignment to the supporter's answer",
+            "unit": "minutes",
+            "columns": periods,
+            "cells": minutes(INCIDENT),
         },
     ]

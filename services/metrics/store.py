@@ -7,7 +7,8 @@ What is kept is what a count needs. No personnel id, ever. Incidents keep their 
 `officer_ref` (a keyed pseudonym) on contacts counts distinct officers while a quarter
 is open; when it closes the counts are frozen into `metrics_distinct` and the refs
 dropped. A supporter id stays on an assignment only while its care is open, to draw the
-load histogram.
+load histogram. Acknowledgments keep how long they took, never who gave them; officers'
+requests are counted by their events, so no request id is kept at all.
 
 `read_counts` is the query a release makes: everything it counts, for an agency or the
 region, over a window.
@@ -24,7 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime, service_metadata
 
-from .domain import LOAD_ROWS, WITHIN, Counts, Window
+from .domain import LOAD_ROWS, WITHIN, Counts, Window, acknowledged_measure, kind_of
 
 
 class Base(DeclarativeBase):
@@ -89,9 +90,26 @@ class ContactRow(Base):
     officer_ref: Mapped[str | None] = mapped_column(String(128), default=None)  # while open
 
 
+class AcknowledgmentRow(Base):
+    """An assignment's first acknowledgment by its supporter (`AssignmentAcknowledged`):
+    its kind, how long the officer had waited and whether within the deadline. Keyed by
+    the assignment, so one acknowledged again after a coordinator moved it counts once,
+    with the wait of its first."""
+
+    __tablename__ = "metrics_acknowledgments"
+
+    assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(32), index=True)  # the officer's
+    acknowledged_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    for_request: Mapped[bool] = mapped_column(Boolean)
+    waited_seconds: Mapped[int] = mapped_column(Integer)
+    within_deadline: Mapped[bool] = mapped_column(Boolean)
+
+
 class FactRow(Base):
     """One counted code of one event: a referral's resource type, a rating, an
-    exception's reason, an unfilled assignment's reason."""
+    exception's reason, an unfilled assignment's reason, an officer's request made or
+    withdrawn, an assignment moved or escalated (by kind)."""
 
     __tablename__ = "metrics_facts"
 
@@ -195,7 +213,32 @@ async def read_counts(session: AsyncSession, agency: str | None, window: Window)
 
     await _first_offers(session, agency, window, counts)
     await _assignments(session, agency, window, counts)
+    await _acknowledgments(session, agency, window, counts)
     return counts
+
+
+async def _acknowledgments(
+    session: AsyncSession, agency: str | None, window: Window, counts: Counts
+) -> None:
+    """Acknowledgments in the window by kind and deadline, and how long each took."""
+    query = select(
+        AcknowledgmentRow.acknowledged_at,
+        AcknowledgmentRow.for_request,
+        AcknowledgmentRow.waited_seconds,
+        AcknowledgmentRow.within_deadline,
+    ).where(
+        AcknowledgmentRow.acknowledged_at >= window.since,
+        AcknowledgmentRow.acknowledged_at < window.until,
+    )
+    if agency is not None:
+        query = query.where(AcknowledgmentRow.agency_id == agency)
+    for acknowledged_at, for_request, waited_seconds, within_deadline in await session.execute(
+        query
+    ):
+        period = window.period(acknowledged_at)
+        row = "within_deadline" if within_deadline else "late"
+        counts.add(acknowledged_measure(for_request), row, period)
+        counts.minutes_to_acknowledge[kind_of(for_request)][period].append(waited_seconds / 60)
 
 
 async def _first_offers(

@@ -9,7 +9,9 @@ seconds, and for as long as there is work, each replica:
 2. claims due deliveries with a conditional UPDATE that sets a lease (`LEASE`) only on
    rows nobody holds, so two replicas never send the same one;
 3. for each: looks the recipient up, lets quiet hours and the rate limit hold it back
-   (never an urgent one), sends it over the recipient's current channel and records
+   (never an urgent one: an officer's request, or an assignment after a shooting or a
+   line-of-duty death; decisions 29 and 72), sends it over the recipient's current
+   channel (the message made now, in the recipient's time zone) and records
    the outcome under the lease, with `NotificationSent` or `NotificationFailed` staged
    in the same transaction (the outbox).
 
@@ -152,7 +154,7 @@ class Deliveries:
                             recipient_agency_id=fanout.agency_id,
                             kind=fanout.kind,
                             reference=fanout.reference,
-                            urgent=False,
+                            urgent=fanout.urgent,
                             status=Status.PENDING,
                             next_attempt_at=now,
                             traceparent=fanout.traceparent,
@@ -239,9 +241,17 @@ class Deliveries:
             await self._update(row, token, status=Status.FAILED, last_error=error)
             return
         route = found[row.channel_index]
+        content = message(
+            Kind(row.kind),
+            uuid.UUID(row.reference),
+            self._settings.portal_url,
+            acknowledge_by=row.acknowledge_by,
+            now=now,
+            zone=zone_of(recipient.timezone),
+        )
         outcome = await channels.send(
             route,
-            message(Kind(row.kind), uuid.UUID(row.reference), self._settings.portal_url),
+            content,
             kind=row.kind,
             reference=short_reference(uuid.UUID(row.reference)),
             allowed=self._allowed,

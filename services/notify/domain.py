@@ -4,7 +4,8 @@ quiet hours or the rate limit hold a message back, and how long to wait before a
 
 Messages name no officer and no incident detail (rule 4): each says what kind
 of thing happened, gives a short reference and a link to open it in Peerline, and
-nothing else. The templates below are the only text that leaves the service.
+nothing else; an assignment to acknowledge also says by when, in the recipient's own
+time zone. The templates below are the only text that leaves the service.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from shared import outbound
 from shared.events import (
+    AssignmentEscalated,
+    AssignmentReassigned,
     AssignmentUnfilled,
     CheckInDue,
     CheckInOverdue,
@@ -26,23 +29,39 @@ from shared.events import (
     TrainingExpiring,
 )
 from shared.tokens import Principal, Role
-from shared.vocab import Category, NotificationChannel
+from shared.vocab import AssignmentReason, Category, NotificationChannel
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 class Kind(enum.StrEnum):
-    ASSIGNMENT = "assignment"  # a new assignment, to the supporter
+    ASSIGNMENT = "assignment"  # a new assignment (or one moved to them), to the supporter
+    REQUEST = "request"  # an officer asked for a peer (or it moved to them), to the supporter
     CHECKIN_DUE = "checkin_due"  # an offer is due, to the supporter
     CHECKIN_OVERDUE = "checkin_overdue"  # an offer's window closed, to the coordinators
     UNFILLED = "assignment_unfilled"  # no supporter could be assigned, to the coordinators
+    ESCALATED = "assignment_escalated"  # nobody acknowledged an assignment, to the coordinators
+    REQUEST_ESCALATED = "request_escalated"  # nobody took a request, to the coordinators
     TRAINING = "training_expiring"  # training to renew, to the supporter
 
 
 # What goes to the agency's coordinators rather than to a supporter.
-FOR_COORDINATORS = frozenset({Kind.CHECKIN_OVERDUE, Kind.UNFILLED})
+FOR_COORDINATORS = frozenset(
+    {Kind.CHECKIN_OVERDUE, Kind.UNFILLED, Kind.ESCALATED, Kind.REQUEST_ESCALATED}
+)
+
+# What gives its recipient an assignment, made or moved to them: the ledger reads the
+# supporter's own agency (for the assignment's reminders) and the assignment's urgency
+# (when it moves or is escalated) from their rows.
+ASSIGNED = (Kind.ASSIGNMENT, Kind.REQUEST)
 
 # A new assignment after these is never held back by quiet hours or the rate limit: the
 # first hours matter most, and the supporter agreed to be reached for them.
 URGENT_CATEGORIES = frozenset({Category.OFFICER_INVOLVED_SHOOTING, Category.LINE_OF_DUTY_DEATH})
+
+# Neither is an officer's request, to its supporter or, when nobody took it, to the
+# coordinators: an officer who asked is waiting now, whatever the hour (decision 72).
+URGENT_KINDS = frozenset({Kind.REQUEST, Kind.REQUEST_ESCALATED})
 
 
 @dataclass(frozen=True)
@@ -55,18 +74,46 @@ class Notice:
     supporter_id: str | None
     recipient_agency_id: str  # the agency the roster look-up is made for
     urgent: bool = False
+    acknowledge_by: datetime | None = None  # when the supporter must have taken it
+    # About an assignment made before (moved, escalated): urgent too when the message
+    # of the assignment itself was, though this event no longer says its category.
+    follows_assignment: bool = False
 
 
 def notice_of(event: Event) -> Notice:
     """The notice a trigger event asks for."""
     match event:
         case PeerAssigned():
+            requested = AssignmentReason.OFFICER_REQUEST in event.reasons
+            kind = Kind.REQUEST if requested else Kind.ASSIGNMENT
             return Notice(
-                Kind.ASSIGNMENT,
+                kind,
                 event.assignment_id,
                 event.supporter_id,
                 event.supporter_agency_id,
-                urgent=event.category in URGENT_CATEGORIES,
+                urgent=kind in URGENT_KINDS or event.category in URGENT_CATEGORIES,
+                acknowledge_by=event.acknowledge_by,
+            )
+        case AssignmentReassigned():
+            kind = Kind.REQUEST if event.for_request else Kind.ASSIGNMENT
+            return Notice(
+                kind,
+                event.assignment_id,
+                event.supporter_id,
+                event.supporter_agency_id,
+                urgent=kind in URGENT_KINDS,
+                acknowledge_by=event.acknowledge_by,
+                follows_assignment=True,
+            )
+        case AssignmentEscalated():
+            kind = Kind.REQUEST_ESCALATED if event.for_request else Kind.ESCALATED
+            return Notice(
+                kind,
+                event.assignment_id,
+                None,
+                event.agency_id,
+                urgent=kind in URGENT_KINDS,
+                follows_assignment=True,
             )
         case CheckInDue():
             return Notice(
@@ -98,6 +145,12 @@ TEMPLATES: dict[Kind, tuple[str, str, str]] = {
         "You have a new peer support assignment.",
         "/assignments/{reference}",
     ),
+    Kind.REQUEST: (
+        "An officer asked for a peer",
+        "An officer asked for a peer and is waiting: please open it and say when you will "
+        "reach them.",
+        "/assignments/{reference}",
+    ),
     Kind.CHECKIN_DUE: (
         "Check-in offer due",
         "A check-in offer for one of your assignments is due now.",
@@ -112,6 +165,16 @@ TEMPLATES: dict[Kind, tuple[str, str, str]] = {
         "Assignment unfilled",
         "An officer could not be matched with a peer supporter and needs one.",
         "/incidents/{reference}",
+    ),
+    Kind.ESCALATED: (
+        "Assignment waiting",
+        "An assignment is waiting: no supporter acknowledged it.",
+        "/waiting",
+    ),
+    Kind.REQUEST_ESCALATED: (
+        "Request for a peer waiting",
+        "A request for a peer is waiting: no supporter has taken it yet.",
+        "/waiting",
     ),
     Kind.TRAINING: (
         "Training to renew",
@@ -160,12 +223,37 @@ def short_reference(reference: uuid.UUID) -> str:
     return reference.hex[:8].upper()
 
 
-def message(kind: Kind, reference: uuid.UUID, portal_url: str) -> Message:
+def message(
+    kind: Kind,
+    reference: uuid.UUID,
+    portal_url: str,
+    *,
+    acknowledge_by: datetime | None = None,
+    now: datetime | None = None,
+    zone: ZoneInfo = UTC_ZONE,
+) -> Message:
+    """The message of `kind` about `reference`. An assignment with a deadline also asks
+    to acknowledge it, by when in `zone` (the recipient's) while that is after `now`."""
     title, sentence, page = TEMPLATES[kind]
+    if kind is Kind.ASSIGNMENT and acknowledge_by is not None:
+        sentence = f"{sentence} {acknowledge(acknowledge_by, now, zone)}"
     link = portal_url.rstrip("/") + page.format(reference=reference)
     ref = short_reference(reference)
     body = f"{sentence}\n\nReference: {ref}\nOpen it in Peerline: {link}\n"
     return Message(f"Peerline: {title} ({ref})", body)
+
+
+def acknowledge(deadline: datetime, now: datetime | None, zone: ZoneInfo) -> str:
+    """The sentence asking a supporter to acknowledge an assignment: by the deadline's
+    wall-clock time in their zone (and its date when not today there), or, once it has
+    passed (a message held back or retried), now."""
+    if now is not None and deadline <= now:
+        return "Please acknowledge it in Peerline now."
+    local = deadline.astimezone(zone)
+    when = f"{local:%H:%M} {local.tzname() or zone.key}"
+    if now is None or local.date() != now.astimezone(zone).date():
+        when += f" on {local.day} {local:%B}"
+    return f"Please acknowledge it in Peerline by {when}."
 
 
 # Recipients and their channels.
@@ -253,7 +341,7 @@ def zone_of(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
-        return ZoneInfo("UTC")
+        return UTC_ZONE
 
 
 def quiet_until(now: datetime, quiet: QuietHours | None, zone: ZoneInfo) -> datetime | None:

@@ -4,6 +4,8 @@
 redelivered or replayed cause, or two replicas consuming at once, can never make a
 second delivery. The row carries what the delivery worker needs and no message body or
 contact detail: those are made and looked up at send time and live only in memory.
+`acknowledge_by` is kept because the sentence that asks for it is made at send time, in
+the recipient's time zone then.
 
 `notification_fanouts` holds causes meant for an agency's coordinators until the
 worker has looked the coordinators up and written one delivery each.
@@ -15,7 +17,7 @@ import enum
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint, false, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -57,6 +59,8 @@ class DeliveryRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(36), index=True)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the supporter must have acknowledged the assignment it names (None: no deadline).
+    acknowledge_by: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     status: Mapped[str] = mapped_column(String(16))
     channel_index: Mapped[int] = mapped_column(Integer, default=0)  # in the recipient's order
     channel: Mapped[str | None] = mapped_column(String(16), default=None)  # last tried
@@ -78,6 +82,7 @@ class FanoutRow(Base):
     agency_id: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(32))
     reference: Mapped[str] = mapped_column(String(36))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     expanded_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), default=None)
     traceparent: Mapped[str | None] = mapped_column(String(64), default=None)

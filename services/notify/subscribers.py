@@ -12,6 +12,8 @@ from __future__ import annotations
 from nats.js.api import DeliverPolicy
 
 from shared.events import (
+    AssignmentEscalated,
+    AssignmentReassigned,
     AssignmentUnfilled,
     CheckInDue,
     CheckInOverdue,
@@ -27,6 +29,8 @@ from .delivery import Deliveries
 TRIGGERS = (
     (PeerAssigned, EVENTS, "notify-assignments"),
     (AssignmentUnfilled, EVENTS, "notify-unfilled"),
+    (AssignmentReassigned, EVENTS, "notify-reassignments"),
+    (AssignmentEscalated, EVENTS, "notify-escalations"),
     (CheckInDue, CHECKINS, "notify-checkins-due"),
     (CheckInOverdue, CHECKINS, "notify-checkins-overdue"),
     (TrainingExpiring, EVENTS, "notify-training"),

@@ -36,6 +36,7 @@ templates.env.globals["labels"] = {
     "resource_types": domain.RESOURCE_TYPES,
     "urgencies": domain.URGENCIES,
     "preferred": domain.PREFERRED_WAYS,
+    "asked": domain.ASKED_THIS_TIME,
 }
 
 

@@ -30,5 +30,5 @@ def create_app(settings: Settings | None = None, exporter: SpanExporter | None =
     runtime.provide(PeerPool())
     for router in ROUTERS:
         app.include_router(router)
-    subscribers.register(runtime)
+    runtime.provide(subscribers.register(runtime))
     return app

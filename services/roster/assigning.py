@@ -32,10 +32,12 @@ index learns the supporter is full and the officer is matched again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from opentelemetry.context import Context
 from prometheus_client import Counter
@@ -46,18 +48,21 @@ from shared import outbox
 from shared.bus import Received
 from shared.db import upsert_insert
 from shared.events import (
+    AssignmentEscalated,
     AssignmentUnfilled,
     CheckInClosed,
+    Clock,
     Event,
     IncidentReported,
     IncidentRetracted,
     IncidentUpdated,
     PeerAssigned,
+    utcnow,
 )
 from shared.ids import derived_event_id
-from shared.vocab import AssignmentReason, Category, InvolvedRole
+from shared.vocab import AssignmentReason, Category, EscalationReason, InvolvedRole
 
-from . import revision, store
+from . import deadlines, revision, store
 from .assignment_store import LoadRow, MatchRow, Outcome
 from .domain import AgencySettings
 from .matching import Assigned, Incident, OptedOut, RosterIndex, Unfilled
@@ -90,7 +95,7 @@ def assignment_id_for(incident_id: str, personnel_id: str):
 
 
 @dataclass(frozen=True)
-class _Case:
+class Case:
     """What an outcome is recorded against: an incident, or a supporter's care episode
     (`cares_for` their supporter_id)."""
 
@@ -99,13 +104,16 @@ class _Case:
     category: Category | None
     occurred_at: datetime
     cares_for: str | None = None
+    for_request: bool = False  # an officer's request (docs/requests.md)
 
 
 class Assigner:
-    """Applies incident events; holds this process's matching index."""
+    """Applies incident events; holds this process's matching index. `clock` is the
+    time every decision is taken at (a test's own clock in the unit tier)."""
 
-    def __init__(self, source: str) -> None:
-        self._source = source
+    def __init__(self, source: str, clock: Clock = utcnow) -> None:
+        self.source = source
+        self.clock = clock
         self._index: RosterIndex | None = None
         self._caps: dict[str, int] = {}  # supporter: max open assignments
         self._settings: dict[str, AgencySettings] = {}
@@ -121,6 +129,14 @@ class Assigner:
     async def apply(self, session: AsyncSession, items: list[Received[Event]]) -> None:
         async with self._lock:
             await self._apply(session, items)
+
+    @contextlib.asynccontextmanager
+    async def matching(self, session: AsyncSession) -> AsyncIterator[RosterIndex]:
+        """The index, current with the store, held for one use case (an officer's
+        request, an assignment moving on) while it decides and records."""
+        async with self._lock:
+            await self._refresh(session)
+            yield self._index
 
     async def _apply(self, session: AsyncSession, items: list[Received[Event]]) -> None:
         await self._refresh(session)
@@ -175,43 +191,53 @@ class Assigner:
             occurred_at=event.occurred_at,
             involved=frozenset(i.personnel_id for i in event.involved),
         )
-        case = _Case(event.incident_id, event.agency_id, event.category, event.occurred_at)
-        now = datetime.now(UTC)
+        case = Case(event.incident_id, event.agency_id, event.category, event.occurred_at)
+        now = self.clock()
         while todo:
             retry = []
             for result in self._index.assign(incident, todo, now):
-                if not await self._record(session, case, result, now, trace):
+                if not await self.record(session, case, result, now, trace):
                     retry.append(result.personnel_id)
             todo = retry
 
-    async def _record(self, session, case: _Case, result, now: datetime, trace: Context) -> bool:
+    async def record(self, session, case: Case, result, now: datetime, trace: Context) -> bool:
         """Store one outcome and stage its event; False if the supporter turned out to be
-        full (another replica took the slot), so the officer is matched again."""
+        full (another replica took the slot), so the officer is matched again. An
+        assignment gets its acknowledgment deadline (`deadlines`); an officer's request
+        that nobody can take goes to the coordinators at once, naming no one."""
         incident_id = str(case.incident_id)
+        assignment_id = assignment_id_for(incident_id, result.personnel_id)
         row = {
             "incident_id": incident_id,
             "personnel_id": result.personnel_id,
             "agency_id": case.agency_id,
             "category": case.category,
             "cares_for": case.cares_for,
+            "for_request": case.for_request,
             "decided_at": now,
         }
+        messages = []
         if isinstance(result, Assigned):
-            cap = self._caps[result.supporter_id]
-            if not await self._take_slot(session, result.supporter_id, cap):
-                self._index.set_load(result.supporter_id, cap)
+            if not await self.take_slot(session, result.supporter_id):
                 return False
-            assignment_id = assignment_id_for(incident_id, result.personnel_id)
             reasons = list(result.reasons)
             if case.cares_for is not None:
                 reasons.append(AssignmentReason.CARE_FOR_CARER)
+            if case.for_request:
+                reasons.append(AssignmentReason.OFFICER_REQUEST)
+            settings = self.settings_of(case.agency_id)
+            acknowledge_by = now + settings.acknowledge_within(case.for_request)
             row |= {
                 "outcome": Outcome.ASSIGNED.value,
                 "assignment_id": str(assignment_id),
                 "supporter_id": result.supporter_id,
                 "supporter_agency_id": result.supporter_agency_id,
                 "reasons": [r.value for r in reasons],
+                "acknowledge_by": acknowledge_by,
             }
+            messages.append(
+                deadlines.setting(case.agency_id, str(assignment_id), 0, acknowledge_by, trace)
+            )
             staged = PeerAssigned(
                 event_id=derived_event_id("peer-assigned", assignment_id),
                 agency_id=case.agency_id,
@@ -223,7 +249,17 @@ class Assigner:
                 reasons=reasons,
                 category=case.category,
                 incident_occurred_at=case.occurred_at,
+                acknowledge_by=acknowledge_by,
             )
+        elif isinstance(result, Unfilled) and case.for_request:
+            row |= {
+                "outcome": Outcome.UNFILLED.value,
+                "assignment_id": str(assignment_id),
+                "reasons": [result.reason.value],
+                "escalated_at": now,
+                "escalation": EscalationReason.NO_ONE_LEFT.value,
+            }
+            staged = escalated(case.agency_id, str(assignment_id), EscalationReason.NO_ONE_LEFT, 0)
         elif isinstance(result, Unfilled):
             row |= {"outcome": Outcome.UNFILLED.value, "reasons": [result.reason.value]}
             staged = AssignmentUnfilled(
@@ -239,12 +275,24 @@ class Assigner:
             staged = None
         session.add(MatchRow(**row))
         if staged is not None:
-            await outbox.add_all(session, [(staged, trace)], source=self._source)
+            await outbox.add_all(session, [(staged, trace)], source=self.source)
+        await outbox.add_messages(session, messages)
         OUTCOMES.labels(row["outcome"]).inc()
         return True
 
+    def settings_of(self, agency_id: str) -> AgencySettings:
+        return self._settings.get(agency_id) or AgencySettings(agency_id)
+
+    async def take_slot(self, session: AsyncSession, supporter_id: str) -> bool:
+        """Raise the supporter's load if it is below their cap; False if it is not (the
+        index then learns they are full, so the next match passes them over)."""
+        cap = self._caps[supporter_id]
+        if await self._take_slot(session, supporter_id, cap):
+            return True
+        self._index.set_load(supporter_id, cap)
+        return False
+
     async def _take_slot(self, session: AsyncSession, supporter_id: str, cap: int) -> bool:
-        """Raise the supporter's load if it is below `cap`; False if it is not."""
         await session.execute(
             upsert_insert(session)(LoadRow)
             .values(supporter_id=supporter_id, open_assignments=0)
@@ -259,19 +307,33 @@ class Assigner:
 
     async def _release(self, session: AsyncSession, incident_id: str) -> None:
         released = (
-            await session.scalars(
+            await session.execute(
                 update(MatchRow)
                 .where(
                     MatchRow.incident_id == incident_id,
                     MatchRow.outcome.in_((Outcome.ASSIGNED.value, Outcome.UNFILLED.value)),
                 )
-                .values(outcome=Outcome.RELEASED.value, ended_at=datetime.now(UTC))
-                .returning(MatchRow.supporter_id)
+                .values(outcome=Outcome.RELEASED.value, ended_at=self.clock())
+                .returning(
+                    MatchRow.supporter_id,
+                    MatchRow.agency_id,
+                    MatchRow.assignment_id,
+                    MatchRow.moves,
+                    MatchRow.acknowledged_at,
+                )
             )
         ).all()
-        supporters = [supporter_id for supporter_id in released if supporter_id is not None]
+        supporters = [row.supporter_id for row in released if row.supporter_id is not None]
         for supporter_id in supporters:  # an unfilled outcome held no slot
-            await self._give_back(session, supporter_id)
+            await self.give_back(session, supporter_id)
+        await outbox.add_messages(
+            session,
+            [
+                deadlines.cancelling(row.agency_id, row.assignment_id, row.moves)
+                for row in released
+                if row.supporter_id is not None and row.acknowledged_at is None
+            ],
+        )
         if supporters:
             log.info("released %d assignments of a retracted incident", len(supporters))
 
@@ -279,7 +341,7 @@ class Assigner:
         """The care of an assignment ended: close it, give the slot back, and see whether
         its supporter has earned care themself. The conditional UPDATE makes this happen
         once, whichever replica or redelivery comes first."""
-        now = datetime.now(UTC)
+        now = self.clock()
         closed = (
             await session.execute(
                 update(MatchRow)
@@ -288,13 +350,24 @@ class Assigner:
                     MatchRow.outcome == Outcome.ASSIGNED.value,
                 )
                 .values(outcome=Outcome.CLOSED.value, ended_at=now)
-                .returning(MatchRow.supporter_id, MatchRow.incident_id, MatchRow.category)
+                .returning(
+                    MatchRow.supporter_id,
+                    MatchRow.incident_id,
+                    MatchRow.category,
+                    MatchRow.agency_id,
+                    MatchRow.moves,
+                    MatchRow.acknowledged_at,
+                )
             )
         ).first()
         if closed is None:
             return  # closed before, or released by a retraction
-        supporter_id, incident_id, category = closed
-        await self._give_back(session, supporter_id)
+        supporter_id, incident_id, category = closed[:3]
+        await self.give_back(session, supporter_id)
+        if closed.acknowledged_at is None:
+            await outbox.add_messages(
+                session, [deadlines.cancelling(closed.agency_id, assignment_id, closed.moves)]
+            )
         if supporter_id in self._caps and await self._care_earned(
             session, supporter_id, category, now
         ):
@@ -319,8 +392,7 @@ class Assigner:
             )
         )
         agency_id = self._index.supporter(supporter_id).agency_id
-        settings = self._settings.get(agency_id) or AgencySettings(agency_id)
-        return closings >= settings.care_for_carers_after
+        return closings >= self.settings_of(agency_id).care_for_carers_after
 
     async def _care_for_carer(
         self,
@@ -349,19 +421,19 @@ class Assigner:
                 occurred_at=now,
                 involved=frozenset(row.personnel_id for row in cause),
             )
-        case = _Case(
+        case = Case(
             incident_id=derived_event_id("care-for-carer", assignment_id),
             agency_id=supporter.agency_id,
             category=None,
             occurred_at=now,
             cares_for=supporter_id,
         )
-        while not await self._record(
+        while not await self.record(
             session, case, self._index.care_for_carer(supporter_id, now, incident), now, trace
         ):
             pass  # the peer chosen was full after all; match again
 
-    async def _give_back(self, session: AsyncSession, supporter_id: str) -> None:
+    async def give_back(self, session: AsyncSession, supporter_id: str) -> None:
         await session.execute(
             update(LoadRow)
             .where(LoadRow.supporter_id == supporter_id, LoadRow.open_assignments > 0)
@@ -369,3 +441,18 @@ class Assigner:
         )
         if supporter_id in self._caps:  # later events of this batch see the slot free
             self._index.set_load(supporter_id, max(self._index.load(supporter_id) - 1, 0))
+
+
+def escalated(
+    agency_id: str, assignment_id: str, reason: EscalationReason, moves: int, for_request=True
+) -> AssignmentEscalated:
+    """The coordinators' alert for an assignment that will not move again; once per
+    escalation (its id derives from the assignment and the moves so far)."""
+    return AssignmentEscalated(
+        event_id=derived_event_id("escalated", assignment_id, moves),
+        agency_id=agency_id,
+        assignment_id=assignment_id,
+        reason=reason,
+        moves=moves,
+        for_request=for_request,
+    )

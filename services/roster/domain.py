@@ -17,6 +17,9 @@ from shared.vocab import Category, TrainingArea
 
 OFFER_WINDOW = timedelta(hours=72)
 DEFAULT_MAX_OPEN = 3
+# How soon a supporter must be reachable to be offered an officer's request: the officer
+# is waiting now, so someone free in three days will not do (docs/requests.md).
+REQUEST_WINDOW = timedelta(hours=1)
 
 
 class Weekday(enum.StrEnum):
@@ -114,6 +117,17 @@ class AgencySettings:
     use_regional_pool: bool = False  # this agency's officers may get other agencies' supporters
     required_training: frozenset[TrainingArea] = frozenset(TrainingArea)
     care_for_carers_after: int = 3  # assignments closed within 30 days that earn an offer
+    # How long a supporter has to say "I'll reach them by ..." before the assignment
+    # moves to the next-best supporter, and how many moves before the coordinators are
+    # alerted instead (docs/requests.md).
+    acknowledge_request_within: timedelta = timedelta(minutes=10)
+    acknowledge_assignment_within: timedelta = timedelta(hours=4)
+    max_moves: int = 3
+
+    def acknowledge_within(self, for_request: bool) -> timedelta:
+        return (
+            self.acknowledge_request_within if for_request else self.acknowledge_assignment_within
+        )
 
 
 def in_regional_pool(supporter: Supporter, settings: AgencySettings) -> bool:

@@ -40,9 +40,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from services.roster.domain import (
+    OFFER_WINDOW,
     AgencySettings,
     Officer,
     Preferences,
@@ -229,7 +230,16 @@ class _Call:
     """What holds for one call: the moment, the day training must cover, the incident, and
     each supporter's earliest reachable moment, worked out once per call."""
 
-    __slots__ = ("_earliest", "category", "day", "incident_agency", "involved", "now")
+    __slots__ = (
+        "_earliest",
+        "category",
+        "day",
+        "excluded",
+        "incident_agency",
+        "involved",
+        "now",
+        "within",
+    )
 
     def __init__(
         self,
@@ -238,19 +248,23 @@ class _Call:
         category: Category | None = None,
         incident_agency: str | None = None,
         involved: frozenset[str] = frozenset(),
+        excluded: frozenset[str] = frozenset(),
+        within: timedelta = OFFER_WINDOW,
     ) -> None:
         self.now = now
         self.day = day
         self.category = category
         self.incident_agency = incident_agency
         self.involved = involved
+        self.excluded = excluded  # supporter ids already tried for this officer
+        self.within = within  # how soon a supporter must be reachable
         self._earliest: dict[str, datetime | None] = {}
 
     def earliest(self, entry: _Entry) -> datetime | None:
         supporter_id = entry.supporter.supporter_id
         if supporter_id not in self._earliest:
             self._earliest[supporter_id] = earliest_available(
-                entry.supporter.availability, self.now
+                entry.supporter.availability, self.now, self.within
             )
         return self._earliest[supporter_id]
 
@@ -341,16 +355,64 @@ class RosterIndex:
     ) -> list[Result]:
         """One result per distinct officer of `incident`, in the order given (see the
         module docstring on order). `now` must be timezone-aware."""
-        day = max(incident.occurred_at.astimezone(UTC).date(), now.astimezone(UTC).date())
-        call = _Call(now, day, incident.category, incident.agency_id, incident.involved)
+        call = self._call(incident, now)
         agency = self._agency(incident.agency_id)
         return [
             self._serve(call, agency.officers.get(pid) or Officer(incident.agency_id, pid))
             for pid in dict.fromkeys(personnel_ids)
         ]
 
+    def assign_again(
+        self,
+        incident: Incident,
+        personnel_id: str,
+        now: datetime,
+        *,
+        excluded: frozenset[str],
+        asked: Preferences | None = None,
+        within: timedelta = OFFER_WINDOW,
+    ) -> Assigned | Unfilled:
+        """The best supporter for one officer but those `excluded` (already tried): an
+        officer's request, or an assignment moving on. `asked` replaces the officer's
+        stored preferences (a request's own wishes, where an opt-out does not apply: the
+        officer is asking), and the supporter must be reachable `within` from now."""
+        call = self._call(incident, now, excluded, within)
+        officer = self._agency(incident.agency_id).officers.get(personnel_id)
+        result = self._serve(call, officer or Officer(incident.agency_id, personnel_id), asked)
+        assert not isinstance(result, OptedOut)  # asked preferences never opt out
+        return result
+
+    def fits(self, incident: Incident, personnel_id: str, supporter_id: str, now: datetime) -> bool:
+        """Whether `supporter_id` may serve the officer at all (eligible, no conflict,
+        below their cap), whatever their hours: a coordinator choosing a peer by hand."""
+        entry = self._entries.get(supporter_id)
+        if entry is None or not entry.supporter.active:
+            return False
+        if entry.load >= entry.supporter.max_open_assignments:
+            return False
+        call = self._call(incident, now)
+        officer = self._agency(incident.agency_id).officers.get(personnel_id)
+        need = self._need(officer or Officer(incident.agency_id, personnel_id), Preferences())
+        return _qualified(call, need, entry) and not _conflicted(call, need, entry)
+
+    def _call(
+        self,
+        incident: Incident,
+        now: datetime,
+        excluded: frozenset[str] = frozenset(),
+        within: timedelta = OFFER_WINDOW,
+    ) -> _Call:
+        day = max(incident.occurred_at.astimezone(UTC).date(), now.astimezone(UTC).date())
+        return _Call(
+            now, day, incident.category, incident.agency_id, incident.involved, excluded, within
+        )
+
     def supporter(self, supporter_id: str) -> Supporter:
         return self._entries[supporter_id].supporter
+
+    def known(self, supporter_id: str) -> Supporter | None:
+        entry = self._entries.get(supporter_id)
+        return entry.supporter if entry is not None else None
 
     def care_for_carer(
         self, supporter_id: str, now: datetime, incident: Incident | None = None
@@ -387,13 +449,26 @@ class RosterIndex:
         if in_regional_pool(entry.supporter, agency.settings):
             self._regional.add(entry)
 
-    def _serve(self, call: _Call, officer: Officer) -> Result:
-        preferences = self._preferences.get((officer.agency_id, officer.personnel_id))
+    def _serve(self, call: _Call, officer: Officer, asked: Preferences | None = None) -> Result:
+        preferences = asked or self._preferences.get((officer.agency_id, officer.personnel_id))
         preferences = preferences or Preferences()
         if preferences.opted_out:
             return OptedOut(officer.personnel_id)
+        need = self._need(officer, preferences)
+        for pool in self._tiers(need):
+            found = self._best(call, need, pool)
+            if found is not None:
+                entry, reasons = found
+                entry.load += 1
+                supporter = entry.supporter
+                return Assigned(
+                    officer.personnel_id, supporter.supporter_id, supporter.agency_id, reasons
+                )
+        return Unfilled(officer.personnel_id, self._why_unfilled(call, need))
+
+    def _need(self, officer: Officer, preferences: Preferences) -> _Need:
         agency = self._agency(officer.agency_id)
-        need = _Need(
+        return _Need(
             agency=agency,
             agency_id=officer.agency_id,
             personnel_id=officer.personnel_id,
@@ -405,16 +480,6 @@ class RosterIndex:
             languages=frozenset(language.casefold() for language in preferences.languages),
             outside=preferences.outside_agency,
         )
-        for pool in self._tiers(need):
-            found = self._best(call, need, pool)
-            if found is not None:
-                entry, reasons = found
-                entry.load += 1
-                supporter = entry.supporter
-                return Assigned(
-                    officer.personnel_id, supporter.supporter_id, supporter.agency_id, reasons
-                )
-        return Unfilled(officer.personnel_id, self._why_unfilled(call, need))
 
     def _tiers(self, need: _Need) -> tuple[_Pool, ...]:
         if need.outside:
@@ -437,6 +502,8 @@ class RosterIndex:
         for band in pool.bands(call.category):
             for entry in band:
                 if entry.load >= entry.supporter.max_open_assignments:
+                    continue
+                if entry.supporter.supporter_id in call.excluded:
                     continue
                 if not _acceptable(call, need, entry):
                     continue

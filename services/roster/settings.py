@@ -24,7 +24,11 @@ SETTINGS = (
     "use_regional_pool",
     "required_training",
     "care_for_carers_after",
+    "acknowledge_request_within",
+    "acknowledge_assignment_within",
+    "max_moves",
 )
+DAY = 86_400
 
 
 class SettingsRecord(Body):
@@ -53,6 +57,26 @@ class SettingsRecord(Body):
         le=100,
         description="Assignments closed within 30 days after which a supporter is "
         "offered support themself.",
+    )
+    acknowledge_request_within: int = Field(
+        default=int(DEFAULTS.acknowledge_request_within.total_seconds()),
+        ge=1,
+        le=DAY,
+        description="Seconds a supporter has to take an officer's request before it moves "
+        "to the next-best supporter.",
+    )
+    acknowledge_assignment_within: int = Field(
+        default=int(DEFAULTS.acknowledge_assignment_within.total_seconds()),
+        ge=1,
+        le=7 * DAY,
+        description="Seconds a supporter has to take an incident's assignment before it "
+        "moves to the next-best supporter.",
+    )
+    max_moves: int = Field(
+        default=DEFAULTS.max_moves,
+        ge=0,
+        le=10,
+        description="Moves after which an assignment nobody took goes to the coordinators.",
     )
 
 

@@ -12,7 +12,7 @@ officer ever reads.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import (
@@ -156,6 +156,9 @@ class AgencySettingsRow(Base):
     use_regional_pool: Mapped[bool] = mapped_column(Boolean)
     required_training: Mapped[list] = mapped_column(JSON)
     care_for_carers_after: Mapped[int] = mapped_column(Integer)
+    acknowledge_request_within: Mapped[int] = mapped_column(Integer, default=600)  # seconds
+    acknowledge_assignment_within: Mapped[int] = mapped_column(Integer, default=14_400)
+    max_moves: Mapped[int] = mapped_column(Integer, default=3)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
     def settings(self) -> AgencySettings:
@@ -166,6 +169,9 @@ class AgencySettingsRow(Base):
             use_regional_pool=self.use_regional_pool,
             required_training=frozenset(TrainingArea(a) for a in self.required_training),
             care_for_carers_after=self.care_for_carers_after,
+            acknowledge_request_within=timedelta(seconds=self.acknowledge_request_within),
+            acknowledge_assignment_within=timedelta(seconds=self.acknowledge_assignment_within),
+            max_moves=self.max_moves,
         )
 
 

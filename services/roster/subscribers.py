@@ -1,25 +1,41 @@
 """The roster on the bus: incident events become assignments, and the end of an
-assignment's care gives its supporter's slot back (see `assigning`); a daily job reminds
+assignment's care gives its supporter's slot back (see `assigning`); a contact that
+closes an offer answers an assignment not yet acknowledged (`acknowledging`); a fired
+acknowledgment deadline moves an assignment on (`moving`); a daily job reminds
 supporters of training to renew (see `reminders`)."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from shared import subjects
+from shared.bus import Received
 from shared.events import CheckInClosed
 from shared.service import ServiceRuntime
-from shared.streams import CHECKINS, EVENTS
+from shared.streams import CHECKINS, DEADLINES, EVENTS
 
-from . import reminders
+from . import acknowledging, deadlines, moving, reminders
 from .assigning import Assigner
 
 DURABLE = "roster-incidents"
 CARE_DURABLE = "roster-care"
+DEADLINES_DURABLE = "roster-deadlines"
 REMINDER_INTERVAL = 6 * 3600.0  # seconds: a reminder is due on a day, not a minute
 INDEX_INTERVAL = 15.0  # seconds between checks that the matching index is current
 
 
-def register(runtime: ServiceRuntime) -> None:
+def register(runtime: ServiceRuntime) -> Assigner:
+    """Wire the consumers and jobs; the assigner is returned for the routes that match
+    (an officer's request, a coordinator giving a waiting assignment)."""
     assigner = Assigner(runtime.source)
+
+    async def care(session: AsyncSession, items: list[Received[CheckInClosed]]) -> None:
+        await acknowledging.reached(session, items, source=runtime.source, clock=assigner.clock)
+        await assigner.end_care(session, items)
+
+    async def deadlines_passed(session: AsyncSession, items) -> None:
+        await moving.deadlines_passed(assigner, session, items)
+
     # One durable for reported, updated and retracted, so they are applied in order.
     runtime.consume(
         subject=subjects.subject(subjects.ALL_AGENCIES, "incident", "*"),
@@ -31,7 +47,16 @@ def register(runtime: ServiceRuntime) -> None:
         subject=CheckInClosed.subject_pattern(),
         durable=CARE_DURABLE,
         stream=CHECKINS,
-        apply=assigner.end_care,
+        apply=care,
+    )
+    runtime.consume(
+        subject=deadlines.FIRED,
+        durable=DEADLINES_DURABLE,
+        stream=DEADLINES,
+        apply=deadlines_passed,
+        decode=deadlines.fired_of,
+        key=deadlines.fired_key,
     )
     runtime.every("matching-index", INDEX_INTERVAL, lambda: assigner.prepare(runtime.readers))
     runtime.every("training-reminders", REMINDER_INTERVAL, lambda: reminders.remind(runtime))
+    return assigner

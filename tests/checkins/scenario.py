@@ -3,13 +3,14 @@ publishes them, clients for each role."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from services.checkins.store import KnownOfficerRow
-from shared.events import OfficerUpdated, PeerAssigned
+from shared.events import AssignmentReassigned, OfficerUpdated, PeerAssigned
 from shared.pseudonyms import officer_ref
 from shared.tokens import Role
-from shared.vocab import Category
+from shared.vocab import AssignmentReason, Category, ReassignReason
 from tests.support.bus import publish
 from tests.support.clients import client
 from tests.support.database import database_rows
@@ -47,6 +48,37 @@ def assigned(
         supporter_id=supporter_id,
         occurred_at=occurred_at,
         category=category,
+    )
+
+
+def requested(agency: str, personnel_id: str = "B100", supporter_id: str = "S-A") -> PeerAssigned:
+    """The roster's assignment of an officer's request made now: no incident, no
+    category, the request's id as `incident_id`."""
+    now = datetime.now(UTC)
+    return PeerAssigned(
+        agency_id=agency,
+        assignment_id=uuid.uuid4(),
+        incident_id=uuid.uuid4(),
+        personnel_id=personnel_id,
+        supporter_id=supporter_id,
+        supporter_agency_id=agency,
+        reasons=[AssignmentReason.OFFICER_REQUEST, AssignmentReason.AVAILABLE_NOW],
+        incident_occurred_at=now,
+        acknowledge_by=now + timedelta(minutes=10),
+    )
+
+
+def reassigned(assignment: PeerAssigned, to: str, move: int = 1) -> AssignmentReassigned:
+    """The roster moved `assignment` from its supporter to `to`: nobody acknowledged it."""
+    return AssignmentReassigned(
+        agency_id=assignment.agency_id,
+        assignment_id=assignment.assignment_id,
+        previous_supporter_id=assignment.supporter_id,
+        supporter_id=to,
+        supporter_agency_id=assignment.agency_id,
+        reason=ReassignReason.NOT_ACKNOWLEDGED,
+        move=move,
+        for_request=AssignmentReason.OFFICER_REQUEST in assignment.reasons,
     )
 
 

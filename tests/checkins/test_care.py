@@ -18,8 +18,8 @@ from services.checkins import contacts
 from services.checkins.app import MIGRATIONS
 from services.checkins.care import Care
 from services.checkins.contacts import ContactBody
-from services.checkins.domain import Policy, Status
-from services.checkins.store import CheckInRow
+from services.checkins.domain import DEFAULT, Policy, Status
+from services.checkins.store import CheckInRow, PolicyRow
 from shared.bus import Received
 from shared.events import PeerAssigned
 from shared.outbox import OutboxRow
@@ -69,6 +69,22 @@ class World:
             )
             await session.commit()
         return logged.checkin_closed
+
+    async def set_policy(self, policy: Policy) -> None:
+        """The agency's default policy, as its coordinator would have set it."""
+        async with self.runtime.sessions() as session:
+            session.add(
+                PolicyRow(
+                    agency_id=AGENCY,
+                    category=DEFAULT,
+                    first_offer_after=policy.first_offer_after.total_seconds(),
+                    window_closes_after=policy.window_closes_after.total_seconds(),
+                    follow_ups=[f.total_seconds() for f in policy.follow_ups],
+                    follow_up_min_gap=policy.follow_up_min_gap.total_seconds(),
+                    updated_at=self.clock.now,
+                )
+            )
+            await session.commit()
 
     async def offers(self) -> list[CheckInRow]:
         async with self.runtime.readers() as session:
@@ -130,17 +146,35 @@ async def test_a_contact_closes_the_offer_and_plans_the_first_follow_up(world: W
     assert closed["care_ended"] is False
 
 
-async def test_a_follow_up_already_past_is_due_at_once_with_its_whole_window(world: World):
-    """An incident reported eight days late: its +7 d follow-up is not skipped, and not
-    cut short, but offered now."""
-    event = reported(hours_ago=8 * 24)
+async def test_a_follow_up_already_past_comes_the_gap_after_the_contact(world: World):
+    """An incident reported ten days late: its +7 d follow-up is not skipped, nor
+    offered the moment the first contact is logged, but 3 days after it (the default
+    gap), with its whole window; the next one, well after, keeps its time."""
+    event = reported(hours_ago=10 * 24)
     await world.assign(event)
+    world.clock.advance(hours=5)
 
     assert await world.contact(event, ContactOutcome.SUPPORT_PROVIDED)
 
-    _, follow_up = await world.offers()
-    assert follow_up.due_at == world.clock.now
-    assert follow_up.window_closes_at == world.clock.now + POLICY.window
+    _, week = await world.offers()
+    assert week.due_at == world.clock.now + POLICY.follow_up_min_gap
+    assert week.window_closes_at == week.due_at + POLICY.window
+    world.clock.advance(days=3)  # the follow-up is due: the supporter makes it
+    assert await world.contact(event, ContactOutcome.SUPPORT_PROVIDED)
+    *_, month = await world.offers()
+    assert month.due_at == event.incident_occurred_at + POLICY.follow_ups[1]
+
+
+async def test_an_agencys_own_gap_spaces_its_follow_ups(world: World):
+    await world.set_policy(Policy(follow_up_min_gap=timedelta(days=1)))
+    event = reported(hours_ago=10 * 24)
+    await world.assign(event)
+    world.clock.advance(hours=5)
+
+    assert await world.contact(event, ContactOutcome.SUPPORT_PROVIDED)
+
+    _, week = await world.offers()
+    assert week.due_at == world.clock.now + timedelta(days=1)
 
 
 async def test_a_decline_ends_the_offers_at_once(world: World):

@@ -55,3 +55,39 @@ def test_a_late_report_is_due_at_once_with_the_whole_window():
 def test_an_offer_planned_on_time_keeps_its_times():
     first = Plan(Policy(), T0).offer(1, T0 + H)
     assert (first.due_at, first.window_closes_at) == (T0 + 24 * H, T0 + 72 * H)
+
+
+def test_a_follow_up_comes_no_sooner_than_the_gap_after_the_contact_before_it():
+    plan = Plan(Policy(), T0)  # the default gap: 3 days
+    late = T0 + 10 * D  # reported 10 days late: the first contact, and the +7 d is past
+    week = plan.offer(2, late, contacted_at=late)
+    assert (week.due_at, week.window_closes_at) == (late + 3 * D, late + 3 * D + 48 * H)
+    assert week.expires_at == T0 + 30 * D  # still when the next offer falls due
+    soon = T0 + 5 * D  # a contact 2 days before the follow-up's time holds it back a day
+    assert plan.offer(2, soon, contacted_at=soon).due_at == T0 + 8 * D
+    early = T0 + 2 * D  # one well before it changes nothing
+    assert plan.offer(2, early, contacted_at=early).due_at == T0 + 7 * D
+
+
+def test_without_a_contact_or_a_gap_a_late_follow_up_is_due_at_once():
+    late = T0 + 10 * D
+    assert Plan(Policy(), T0).offer(2, late).due_at == late  # the offer before expired
+    no_gap = Plan(Policy(follow_up_min_gap=timedelta(0)), T0)
+    assert no_gap.offer(2, late, contacted_at=late).due_at == late
+
+
+def test_follow_ups_held_past_their_times_keep_their_windows_and_their_spacing():
+    plan = Plan(Policy(), T0)
+    late = T0 + 29 * D  # reported 29 days late: the +7 d comes 3 days on, the +30 d too
+    week = plan.offer(2, late, contacted_at=late)
+    assert week.expires_at == week.window_closes_at == late + 3 * D + 48 * H
+    contacted = week.due_at + H
+    month = plan.offer(3, contacted, contacted_at=contacted)
+    assert month.due_at == contacted + 3 * D
+
+
+def test_the_anniversary_keeps_its_date_after_a_contact():
+    policy = Policy(follow_ups=(7 * D, 364 * D), anniversary_after=365 * D)
+    contacted = T0 + 364 * D
+    anniversary = Plan(policy, T0).offer(4, contacted, contacted_at=contacted)
+    assert anniversary.anniversary and anniversary.due_at == T0 + 365 * D

@@ -9,9 +9,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.metrics.store import ContactRow, FactRow, FirstOfferRow, IncidentRow
+from services.metrics.store import (
+    AcknowledgmentRow,
+    ContactRow,
+    FactRow,
+    FirstOfferRow,
+    IncidentRow,
+)
 from shared.db import create_engine, sessionmaker
 from shared.events import (
+    AssignmentAcknowledged,
+    AssignmentEscalated,
+    AssignmentReassigned,
     CheckInScheduled,
     ConfidentialityExceptionRecorded,
     ContactLogged,
@@ -22,8 +31,20 @@ from shared.events import (
     Involved,
     PeerAssigned,
     ReferralMade,
+    SupportRequested,
+    SupportRequestResolved,
 )
-from shared.vocab import Category, Channel, ContactOutcome, DurationBucket, InitiatedBy
+from shared.vocab import (
+    Category,
+    Channel,
+    ContactOutcome,
+    DurationBucket,
+    EscalationReason,
+    InitiatedBy,
+    Reach,
+    ReassignReason,
+    RequestOutcome,
+)
 from tests.support.bus import publish
 from tests.support.waiting import await_until
 
@@ -175,7 +196,7 @@ def lines_giving_a_cell_away(answer: dict) -> list[str]:
     return bad
 
 
-async def _count(service, model) -> int:
+async def count_rows(service, model) -> int:
     url = service.runtime.engine.url.render_as_string(hide_password=False)
     engine = create_engine(url)
     try:
@@ -185,16 +206,100 @@ async def _count(service, model) -> int:
         await engine.dispose()
 
 
-async def counted(metrics, incidents: int, contacts: int, offers: int, facts: int) -> None:
+async def counted(
+    metrics, incidents: int, contacts: int, offers: int, facts: int, acknowledgments: int = 0
+) -> None:
     async def done() -> bool:
         return (
-            await _count(metrics, IncidentRow),
-            await _count(metrics, ContactRow),
-            await _count(metrics, FirstOfferRow),
-            await _count(metrics, FactRow),
-        ) == (incidents, contacts, offers, facts)
+            await count_rows(metrics, IncidentRow),
+            await count_rows(metrics, ContactRow),
+            await count_rows(metrics, FirstOfferRow),
+            await count_rows(metrics, FactRow),
+            await count_rows(metrics, AcknowledgmentRow),
+        ) == (incidents, contacts, offers, facts, acknowledgments)
 
     await await_until(done, timeout=30, what="events counted")
+
+
+def acknowledged(
+    agency: str, waited: int, within: bool, for_request: bool, assignment: uuid.UUID | None = None
+) -> AssignmentAcknowledged:
+    return AssignmentAcknowledged(
+        agency_id=agency,
+        occurred_at=JAN + timedelta(seconds=waited),
+        assignment_id=assignment or uuid.uuid4(),
+        supporter_id="S1",
+        reach_by=JAN + timedelta(hours=1),
+        waited_seconds=waited,
+        within_deadline=within,
+        for_request=for_request,
+    )
+
+
+def reassigned(agency: str, for_request: bool) -> AssignmentReassigned:
+    return AssignmentReassigned(
+        agency_id=agency,
+        occurred_at=JAN,
+        assignment_id=uuid.uuid4(),
+        previous_supporter_id="S1",
+        supporter_id="S2",
+        supporter_agency_id=agency,
+        reason=ReassignReason.NOT_ACKNOWLEDGED,
+        move=1,
+        for_request=for_request,
+    )
+
+
+def requests(agency: str) -> list[Event]:
+    """January's officers' requests and acknowledgments: seven requests, two withdrawn;
+    six requests answered in 1, 2, 3, 4, 5 and 7 minutes (median 3.5), all in time, one
+    of them answered again after a move (counted once); two incident assignments
+    acknowledged (one late); five requests and two incident assignments moved; one
+    request escalated."""
+    made = [
+        SupportRequested(
+            agency_id=agency, occurred_at=JAN, request_id=uuid.uuid4(), reach=Reach.CALL
+        )
+        for _ in range(7)
+    ]
+    events: list[Event] = [*made]
+    events += [
+        SupportRequestResolved(
+            agency_id=agency,
+            occurred_at=JAN + timedelta(minutes=5),
+            request_id=request.request_id,
+            outcome=RequestOutcome.CANCELLED if i < 2 else RequestOutcome.TAKEN,
+        )
+        for i, request in enumerate(made)
+    ]
+    answers = [acknowledged(agency, m * 60, True, True) for m in (1, 2, 3, 4, 5, 7)]
+    again = acknowledged(agency, 9000, False, True, assignment=answers[0].assignment_id)
+    events += [*answers, again]
+    events += [acknowledged(agency, 3600, True, False), acknowledged(agency, 20000, False, False)]
+    events += [reassigned(agency, True) for _ in range(5)]
+    events += [reassigned(agency, False) for _ in range(2)]
+    events.append(
+        AssignmentEscalated(
+            agency_id=agency,
+            occurred_at=JAN,
+            assignment_id=uuid.uuid4(),
+            reason=EscalationReason.MOVES_EXHAUSTED,
+            moves=3,
+            for_request=True,
+        )
+    )
+    return events
+
+
+async def requests_counted(metrics, agency: str) -> list[Event]:
+    """January (so the agency is shown on its own) with its requests, counted."""
+    events, checkins = january(agency)
+    asked = requests(agency)
+    await publish(metrics.nats_url, *events, *checkins, *asked)
+    # 21 facts of January; 7 requests made, 2 withdrawn, 7 moves and 1 escalation;
+    # 8 assignments acknowledged (one of them twice)
+    await counted(metrics, 8, 5, 5, 21 + 17, acknowledgments=8)
+    return [*events, *asked]
 
 
 async def january_counted(metrics, agency: str) -> list:

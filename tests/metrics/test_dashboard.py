@@ -15,7 +15,7 @@ import pytest
 
 from shared.tokens import Role
 from tests.conftest import token
-from tests.metrics.scenario import WINDOW, january_counted
+from tests.metrics.scenario import WINDOW, requests_counted
 from tests.support.requires import unavailable
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -48,17 +48,19 @@ def _chromium(url: str, profile: Path, *args: str) -> subprocess.CompletedProces
 
 
 async def test_a_leader_opens_the_dashboard_and_sees_charts(metrics, agency, tmp_path):
-    await january_counted(metrics, agency)
+    await requests_counted(metrics, agency)
     page = f"{metrics.url}/dashboard?{urlencode(WINDOW)}"
     signed_in = f"{page}#token={token(agency, Role.LEADERSHIP)}"
     dom = await asyncio.to_thread(_chromium, signed_in, tmp_path / "p1", "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     html = dom.stdout
     assert 'data-loaded="yes"' in html
-    assert html.count("<svg") == 8
+    assert html.count("<svg") == 12
     assert 'class="value"' in html  # bars drawn
     assert 'class="suppressed"' in html and ">suppressed<" in html
     assert "Critical incidents by category" in html
+    assert "requests for a peer answered within the deadline (%)" in html
+    assert "2026-01: 100%" in html  # every request answered in time, as a chief reads it
 
     shot = tmp_path / "dashboard.png"
     taken = await asyncio.to_thread(_chromium, signed_in, tmp_path / "p2", f"--screenshot={shot}")

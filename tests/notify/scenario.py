@@ -17,6 +17,8 @@ from fastapi import FastAPI
 from services.notify.app import create_app
 from shared import bus, cloudevents
 from shared.events import (
+    AssignmentEscalated,
+    AssignmentReassigned,
     AssignmentUnfilled,
     CheckInDue,
     CheckInOverdue,
@@ -25,7 +27,14 @@ from shared.events import (
 )
 from shared.settings import Settings
 from shared.tokens import Role
-from shared.vocab import AssignmentReason, Category, TrainingArea, UnfilledReason
+from shared.vocab import (
+    AssignmentReason,
+    Category,
+    EscalationReason,
+    ReassignReason,
+    TrainingArea,
+    UnfilledReason,
+)
 from tests.conftest import JWT_SECRET, bearer
 from tests.support.events import peer_assigned
 from tests.support.running import LOOPBACK_ALLOWED, on_the_bus
@@ -123,6 +132,60 @@ def assigned(agency: str, supporter_id: str, category: Category = CATEGORY) -> P
         category=category,
         occurred_at=datetime.now(UTC) - timedelta(hours=1),
         reasons=[AssignmentReason.SPECIALTY_MATCH],
+    )
+
+
+def requested(agency: str, supporter_id: str) -> PeerAssigned:
+    """An officer's request for a peer, assigned as the roster assigns one: no incident
+    category, to be acknowledged within ten minutes."""
+    return peer_assigned(
+        agency,
+        personnel_id=OFFICER,
+        supporter_id=supporter_id,
+        reasons=[AssignmentReason.OFFICER_REQUEST, AssignmentReason.AVAILABLE_NOW],
+    ).model_copy(
+        update={"category": None, "acknowledge_by": datetime.now(UTC) + timedelta(minutes=10)}
+    )
+
+
+def to_acknowledge(event: PeerAssigned, within: timedelta = timedelta(hours=4)) -> PeerAssigned:
+    """`event` with the acknowledgment deadline the roster gives a CAD assignment."""
+    return event.model_copy(update={"acknowledge_by": datetime.now(UTC) + within})
+
+
+def reassigned(
+    agency: str,
+    supporter_id: str,
+    *,
+    for_request: bool = False,
+    assignment_id: uuid.UUID | None = None,
+    previous: str = "S-BEFORE",
+    supporter_agency_id: str | None = None,
+) -> AssignmentReassigned:
+    """The assignment moved to `supporter_id`, its first supporter `previous` silent."""
+    within = timedelta(minutes=10) if for_request else timedelta(hours=4)
+    return AssignmentReassigned(
+        agency_id=agency,
+        assignment_id=assignment_id or uuid.uuid4(),
+        previous_supporter_id=previous,
+        supporter_id=supporter_id,
+        supporter_agency_id=supporter_agency_id or agency,
+        reason=ReassignReason.NOT_ACKNOWLEDGED,
+        move=1,
+        for_request=for_request,
+        acknowledge_by=datetime.now(UTC) + within,
+    )
+
+
+def escalated(
+    agency: str, *, for_request: bool = False, assignment_id: uuid.UUID | None = None
+) -> AssignmentEscalated:
+    return AssignmentEscalated(
+        agency_id=agency,
+        assignment_id=assignment_id or uuid.uuid4(),
+        reason=EscalationReason.MOVES_EXHAUSTED,
+        moves=2,
+        for_request=for_request,
     )
 
 

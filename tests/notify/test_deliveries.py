@@ -10,16 +10,20 @@ from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from services.notify import channels, ledger
 from services.notify.app import MIGRATIONS
 from services.notify.delivery import Deliveries
-from services.notify.domain import Kind, QuietHours, Recipient
+from services.notify.domain import Kind, Message, QuietHours, Recipient
 from services.notify.store import DeliveryRow, FanoutRow, Hold, Status
 from shared import subjects
-from shared.events import NotificationSent
+from shared.bus import Received
+from shared.events import Event, NotificationSent
 from shared.outbox import OutboxRow
 from shared.service import ServiceRuntime
+from shared.vocab import Category
+from tests.notify.scenario import OFFICER, assigned, due, escalated, reassigned, requested
 from tests.support.fakes import FakeDirectory, SetClock, runtime_on_sqlite
 
 pytestmark = pytest.mark.unit
@@ -73,6 +77,16 @@ class World:
             )
         return cause
 
+    async def record(self, *events: Event) -> None:
+        """What notify's consumers do with `events`: record their deliveries."""
+        async with self.runtime.sessions() as session, session.begin():
+            await ledger.record(session, [Received(None, event) for event in events])
+
+    async def of(self, event: Event) -> list[DeliveryRow]:
+        """The deliveries `event` caused, by recipient."""
+        rows = [r for r in await self.deliveries() if r.cause_event_id == str(event.event_id)]
+        return sorted(rows, key=lambda r: r.recipient_id)
+
     async def delivery(self, notification_id: str) -> DeliveryRow:
         async with self.runtime.readers() as session:
             return await session.get_one(DeliveryRow, notification_id)
@@ -99,6 +113,31 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         notify_retry_base=30.0,
     ) as runtime:
         yield World(runtime, FakeDirectory(), SetClock(LATE_EVENING))
+
+
+@pytest.fixture
+async def tonight(world: World) -> World:
+    """The world at the next 23:00 UTC, inside quiet hours of 22:00-07:00: the ledger
+    records a consumed event as due at the real time, which has then passed."""
+    now = datetime.now(UTC)
+    world.clock.now = now.replace(hour=23, minute=0, second=0, microsecond=0)
+    if world.clock.now <= now:
+        world.clock.now += timedelta(days=1)
+    return world
+
+
+@pytest.fixture
+def sent(monkeypatch) -> list[tuple[str, Message]]:
+    """What the worker sends, by recipient, in place of the console's log line."""
+    found: list[tuple[str, Message]] = []
+    send = channels.send
+
+    async def keep(route, message, **more):
+        found.append((more["kind"], message))
+        return await send(route, message, **more)
+
+    monkeypatch.setattr(channels, "send", keep)
+    return found
 
 
 def supporter(recipient_id: str = "S-1", **more) -> Recipient:
@@ -217,3 +256,167 @@ async def test_a_fanout_waits_while_the_roster_cannot_name_the_coordinators(worl
     world.clock.advance(seconds=30)
     await world.worker.round()
     assert [r.status for r in await world.deliveries()] == [Status.SENT]
+
+
+# Nobody left waiting: officers' requests, moved assignments and escalations, from the
+# events the roster publishes through the ledger to the channel.
+
+
+async def test_quiet_hours_hold_a_cad_assignment_but_never_an_officers_request(
+    tonight: World, sent
+):
+    for supporter_id in ("S-1", "S-2", "S-3"):
+        tonight.directory.add_supporter(AGENCY, supporter(supporter_id, quiet_hours=QUIET))
+    cad = assigned(AGENCY, "S-1", Category.FATAL_COLLISION)
+    request = requested(AGENCY, "S-2")
+    moved = reassigned(AGENCY, "S-3", for_request=True)
+    await tonight.record(cad, request, moved)
+
+    await tonight.worker.round()
+    [held] = await tonight.of(cad)
+    assert (held.kind, held.urgent, held.status, held.held_for) == (
+        Kind.ASSIGNMENT,
+        False,
+        Status.PENDING,
+        Hold.QUIET_HOURS,
+    )
+    assert held.next_attempt_at == tonight.clock() + timedelta(hours=8)
+    for event in (request, moved):
+        [row] = await tonight.of(event)
+        assert (row.kind, row.urgent, row.status) == (Kind.REQUEST, True, Status.SENT)
+    assert [kind for kind, _ in sent] == [Kind.REQUEST, Kind.REQUEST]
+    for _, message in sent:
+        assert message.title.startswith("Peerline: An officer asked for a peer")
+        assert OFFICER not in message.body and "S-2" not in message.body
+
+    tonight.clock.advance(hours=8)
+    await tonight.worker.round()
+    assert [r.status for r in await tonight.of(cad)] == [Status.SENT]
+
+
+async def test_the_rate_limit_never_holds_back_an_officers_request(tonight: World):
+    tonight.directory.add_supporter(AGENCY, supporter())
+    await tonight.record(*(requested(AGENCY, "S-1") for _ in range(2)))
+    await tonight.worker.round()  # the limit of 2 is reached
+    cad = assigned(AGENCY, "S-1", Category.FATAL_COLLISION)
+    request = requested(AGENCY, "S-1")
+    await tonight.record(cad, request)
+
+    await tonight.worker.round()
+    assert [r.held_for for r in await tonight.of(cad)] == [Hold.RATE_LIMIT]
+    assert [r.status for r in await tonight.of(request)] == [Status.SENT]
+
+
+async def test_a_cad_assignment_asks_to_be_acknowledged_by_its_deadline_in_the_supporters_zone(
+    world: World, sent
+):
+    world.directory.add_supporter(AGENCY, supporter(timezone="America/Chicago"))
+    event = assigned(AGENCY, "S-1", Category.FATAL_COLLISION).model_copy(
+        update={"acknowledge_by": LATE_EVENING + timedelta(hours=4)}
+    )
+    await world.record(event)
+    async with world.runtime.sessions() as session, session.begin():
+        # Recorded as due at the real time, which is after the world's: due now.
+        await session.execute(update(DeliveryRow).values(next_attempt_at=world.clock()))
+
+    await world.worker.round()
+    [(kind, message)] = sent
+    assert kind == Kind.ASSIGNMENT
+    # 03:00 UTC on 11 March is 22:00 on 10 March in Chicago (CDT from 8 March).
+    assert message.body.splitlines()[0] == (
+        "You have a new peer support assignment. Please acknowledge it in Peerline by 22:00 CDT."
+    )
+
+
+async def test_an_escalated_request_reaches_every_coordinator_once_whatever_the_hour(
+    tonight: World, sent
+):
+    tonight.directory.coordinators_of[AGENCY] = [
+        supporter("C-1", quiet_hours=QUIET),
+        supporter("C-2", quiet_hours=QUIET),
+    ]
+    event = escalated(AGENCY, for_request=True)
+    await tonight.record(event)
+    await tonight.record(event)  # redelivered: the same cause
+
+    await tonight.worker.round()
+    await tonight.worker.round()
+
+    rows = await tonight.of(event)
+    assert [r.recipient_id for r in rows] == ["C-1", "C-2"]
+    assert {(r.kind, r.urgent, r.status) for r in rows} == {
+        (Kind.REQUEST_ESCALATED, True, Status.SENT)
+    }
+    assert len(sent) == 2
+    for _, message in sent:
+        assert message.body.startswith(
+            "A request for a peer is waiting: no supporter has taken it yet."
+        )
+        assert "/waiting" in message.body and OFFICER not in message.body
+
+
+async def test_an_escalated_cad_assignment_waits_for_the_coordinators_quiet_hours(
+    tonight: World,
+):
+    tonight.directory.coordinators_of[AGENCY] = [supporter("C-1", quiet_hours=QUIET)]
+    event = escalated(AGENCY)
+    await tonight.record(event)
+
+    await tonight.worker.round()
+    [row] = await tonight.of(event)
+    assert (row.kind, row.urgent, row.held_for) == (Kind.ESCALATED, False, Hold.QUIET_HOURS)
+
+
+async def test_an_assignment_after_a_shooting_stays_urgent_when_it_moves_and_escalates(
+    tonight: World,
+):
+    tonight.directory.add_supporter(AGENCY, supporter("S-2", quiet_hours=QUIET))
+    tonight.directory.coordinators_of[AGENCY] = [supporter("C-1", quiet_hours=QUIET)]
+    first = assigned(AGENCY, "S-1", Category.OFFICER_INVOLVED_SHOOTING)
+    moved = reassigned(AGENCY, "S-2", assignment_id=first.assignment_id)
+    await tonight.record(first)
+    await tonight.record(moved)
+    up = escalated(AGENCY, assignment_id=first.assignment_id)
+    await tonight.record(up)
+
+    await tonight.worker.round()
+    await tonight.worker.round()
+    [to_s2] = await tonight.of(moved)
+    [to_c1] = await tonight.of(up)
+    assert (to_s2.kind, to_s2.urgent, to_s2.status) == (Kind.ASSIGNMENT, True, Status.SENT)
+    assert (to_c1.kind, to_c1.urgent, to_c1.status) == (Kind.ESCALATED, True, Status.SENT)
+
+
+async def test_a_moved_assignments_reminder_reaches_its_new_supporter_in_their_agency(
+    tonight: World,
+):
+    """The new supporter is from the regional pool: the reminder, which names only the
+    officer's agency, is looked up in theirs, as the move's notification recorded it."""
+    tonight.directory.add_supporter("REGION01", supporter("S-R"))
+    first = assigned(AGENCY, "S-1")
+    moved = reassigned(
+        AGENCY, "S-R", assignment_id=first.assignment_id, supporter_agency_id="REGION01"
+    )
+    reminder = due(AGENCY, "S-R", first.assignment_id)
+    await tonight.record(first)
+    await tonight.record(moved)
+    await tonight.record(reminder)
+
+    [row] = await tonight.of(reminder)
+    assert (row.recipient_id, row.recipient_agency_id) == ("S-R", "REGION01")
+    await tonight.worker.round()
+    assert (await tonight.delivery(row.notification_id)).status == Status.SENT
+
+
+async def test_a_requests_first_offer_prompts_no_one_beside_the_request(world: World):
+    """The request's message asks the supporter to reach the officer; the offer falling
+    due at once sends no second message. A later offer's prompt goes out as usual."""
+    request = requested(AGENCY, "S-1")
+    await world.record(request)
+    first = due(AGENCY, "S-1", request.assignment_id)
+    await world.record(first)
+    other = due(AGENCY, "S-1")
+    await world.record(other)
+    assert [r.kind for r in await world.of(request)] == [Kind.REQUEST]
+    assert await world.of(first) == []
+    assert [r.kind for r in await world.of(other)] == [Kind.CHECKIN_DUE]

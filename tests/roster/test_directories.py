@@ -422,6 +422,7 @@ async def test_agency_settings_have_defaults_and_are_replaced_whole(roster, agen
         read = await client.get("/v1/settings")
         bad = await client.put("/v1/settings", json={"required_training": ["juggling"]})
         low = await client.put("/v1/settings", json={"care_for_carers_after": 0})
+        no_time = await client.put("/v1/settings", json={"acknowledge_request_within": 0})
     assert defaults.json() == {
         "agency_id": agency,
         "exclude_same_unit": True,
@@ -435,6 +436,9 @@ async def test_agency_settings_have_defaults_and_are_replaced_whole(roster, agen
             "self_care",
         ],
         "care_for_carers_after": 3,
+        "acknowledge_request_within": 600,
+        "acknowledge_assignment_within": 14_400,
+        "max_moves": 3,
         "updated_at": None,
     }
     assert put.status_code == 200
@@ -443,6 +447,7 @@ async def test_agency_settings_have_defaults_and_are_replaced_whole(roster, agen
     assert read.json()["updated_at"] is not None
     assert bad.json()["errors"][0]["loc"] == ["required_training", 0]
     assert low.json()["errors"][0]["loc"] == ["care_for_carers_after"]
+    assert no_time.json()["errors"][0]["loc"] == ["acknowledge_request_within"]
 
 
 async def test_coordinators_are_kept_with_sealed_contact_details_and_listed_without(roster, agency):
@@ -579,6 +584,13 @@ FOREIGN = [
     ("GET", "/v1/coordinators", "/v1/coordinators?agency_id={a}", None),
     ("GET", "/v1/directory", "/v1/directory?agency_id={a}", None),
     ("GET", "/v1/unfilled", "/v1/unfilled?agency_id={a}", None),
+    ("GET", "/v1/waiting", "/v1/waiting?agency_id={a}", None),
+    (
+        "POST",
+        "/v1/waiting/{assignment_id}/give",
+        "/v1/waiting/{assignment}/give",
+        lambda a: {"supporter_id": "S-1"},
+    ),
 ]
 # A supporter's own routes and the officer of an assignment, as another agency's
 # supporter token tries them with the id of the agency's supporter S-A, who has an
@@ -599,6 +611,25 @@ FOREIGN_SUPPORTER = [
         "/v1/assignments/{assignment}/officer",
         None,
     ),
+    (
+        "GET",
+        "/v1/assignments/{assignment_id}/acknowledgment",
+        "/v1/assignments/{assignment}/acknowledgment",
+        None,
+    ),
+    (
+        "POST",
+        "/v1/assignments/{assignment_id}/acknowledge",
+        "/v1/assignments/{assignment}/acknowledge",
+        lambda a: {"reach_by": datetime.now(UTC).isoformat()},
+    ),
+]
+# An officer's requests, as another agency's officer with the same personnel id tries
+# them: B1 of the agency has asked for a peer (`{request}`).
+FOREIGN_OFFICER = [
+    ("POST", "/v1/requests", "/v1/requests?agency_id={a}", lambda a: {"reach": "call"}),
+    ("GET", "/v1/requests", "/v1/requests?agency_id={a}", None),
+    ("POST", "/v1/requests/{request_id}/cancel", "/v1/requests/{request}/cancel", None),
 ]
 # The recipients look-up, as another agency's service (notify) tries it: only the role
 # `service` may call it at all.
@@ -621,10 +652,15 @@ async def test_every_route_walls_off_another_agency(roster, agency):
         async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
             await publish(roster.nats_url, reported(agency, ("B1", InvolvedRole.PRIMARY)))
             [assigned] = await log.wait_for(PeerAssigned)
+        asked = await client.post(
+            "/v1/requests", json={"reach": "text"}, headers=bearer(agency, Role.OFFICER, "B1")
+        )
         answers = {
             (method, path): await client.request(
                 method,
-                path.format(a=agency, assignment=assigned.assignment_id),
+                path.format(
+                    a=agency, assignment=assigned.assignment_id, request=asked.json()["request_id"]
+                ),
                 json=body(agency) if body else None,
                 headers=headers,
             )
@@ -632,6 +668,7 @@ async def test_every_route_walls_off_another_agency(roster, agency):
                 (FOREIGN, coordinator(OTHER)),
                 (FOREIGN_SERVICE, bearer(OTHER, Role.SERVICE, "notify")),
                 (FOREIGN_SUPPORTER, bearer(OTHER, Role.SUPPORTER, "S-A")),
+                (FOREIGN_OFFICER, bearer(OTHER, Role.OFFICER, "B1")),
             )
             for method, _, path, body in routes
         }
@@ -658,7 +695,7 @@ def test_the_agency_wall_is_tried_on_every_route(tmp_path):
         if path.startswith("/v1/")
         for method in operations
     }
-    tried = FOREIGN + FOREIGN_SERVICE + FOREIGN_SUPPORTER
+    tried = FOREIGN + FOREIGN_SERVICE + FOREIGN_SUPPORTER + FOREIGN_OFFICER
     assert routes == {(method, route) for method, route, _, _ in tried}
 
 

@@ -30,6 +30,9 @@ PolicyKey = Annotated[
     Path(description="A category, or `default` for every category without its own."),
 ]
 Positive = Annotated[timedelta, Field(gt=timedelta(0), le=timedelta(days=3660))]
+# Zero lets a follow-up fall due as soon as it is planned; a month is already the
+# default's whole care (+30 d): a longer gap would hold care back, not space it.
+Gap = Annotated[timedelta, Field(ge=timedelta(0), le=timedelta(days=30))]
 
 
 class PolicyBody(BaseModel):
@@ -42,6 +45,11 @@ class PolicyBody(BaseModel):
     )
     anniversary_after: Positive | None = Field(
         default=None, description="An anniversary offer, from the incident; null for none."
+    )
+    follow_up_min_gap: Gap = Field(
+        default=Policy().follow_up_min_gap,
+        description="A follow-up is due no sooner than this after the contact that closed "
+        "the offer before it.",
     )
 
     @model_validator(mode="after")
@@ -62,6 +70,7 @@ class PolicyView(BaseModel):
     window_closes_after: timedelta
     follow_ups: list[timedelta]
     anniversary_after: timedelta | None
+    follow_up_min_gap: timedelta
     updated_at: datetime | None = Field(description="Null: not set, the program's defaults.")
 
 
@@ -72,6 +81,7 @@ def _view(category: str, policy: Policy, updated_at: datetime | None) -> PolicyV
         window_closes_after=policy.window_closes_after,
         follow_ups=list(policy.follow_ups),
         anniversary_after=policy.anniversary_after,
+        follow_up_min_gap=policy.follow_up_min_gap,
         updated_at=updated_at,
     )
 
@@ -92,6 +102,7 @@ async def put_policy(
         "anniversary_after": (
             body.anniversary_after.total_seconds() if body.anniversary_after else None
         ),
+        "follow_up_min_gap": body.follow_up_min_gap.total_seconds(),
     }
     key = {"agency_id": caller.agency, "category": str(category)}
     async with rt.sessions() as session:

@@ -1,6 +1,8 @@
 """The coordinator's pages: what needs attention (unfilled assignments, overdue
-offers: never which officer), the roster and its CSV import, resources, the check-in
-policy, feedback codes as printable cards, intake settings and notification delivery.
+offers: never which officer), what is waiting for a peer (assignments and officers'
+requests nobody took in time: never who asked) and giving it to a supporter, the roster
+and its CSV import, resources, the check-in policy, feedback codes as printable cards,
+intake settings and notification delivery.
 
 A coordinator never sees an officer's contact details: no page here asks the roster
 for them, and the roster would refuse if one did.
@@ -9,6 +11,8 @@ for them, and the roster would refuse if one did.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -16,7 +20,7 @@ from fastapi.responses import Response
 from shared.vocab import Category, ResourceType
 
 from ..backend import Refused
-from ..domain import days_as_durations, hours_as_duration
+from ..domain import days_as_durations, hours_as_duration, waiting_words
 from ..web import Coordinator, backend, form_of, invalid_fields, render, see_other
 
 router = APIRouter()
@@ -29,6 +33,60 @@ async def queue(request: Request, person: Coordinator) -> Response:
         person, "checkins", "/v1/checkins", params={"status": "overdue"}
     )
     return render(request, "queue.html", {"unfilled": unfilled, "overdue": overdue})
+
+
+@router.get("/waiting", include_in_schema=False)
+async def waiting(request: Request, person: Coordinator) -> Response:
+    return await _waiting_page(request, person)
+
+
+async def _waiting_page(
+    request: Request, person, *, errors: dict | None = None, status: int = 200
+) -> Response:
+    """Each assignment nobody took in time, with whom it could go to: the agency's
+    active supporters (the roster says at once if one cannot take it)."""
+    listed = await backend(request).get(person, "roster", "/v1/waiting")
+    supporters = await backend(request).get(person, "roster", "/v1/supporters")
+    now = datetime.now(UTC)
+    names = {s["supporter_id"]: s["display_name"] for s in supporters}
+    given = request.query_params.get("given")
+    context = {
+        "waiting": [{**item, "words": waiting_words(item, now)} for item in listed],
+        "supporters": [s for s in supporters if s.get("active")],
+        "given": names.get(given) if given else None,
+        "errors": errors or {},
+    }
+    return render(request, "waiting.html", context, status=status)
+
+
+@router.post("/waiting/{assignment_id}/give", include_in_schema=False)
+async def give(request: Request, person: Coordinator, assignment_id: uuid.UUID) -> Response:
+    """Give a waiting assignment to one of the agency's supporters, who is notified."""
+    form = await form_of(request)
+    supporter_id = str(form.get("supporter_id") or "")
+    key = str(assignment_id)
+    if not supporter_id:
+        errors = {key: "Choose a supporter to give it to."}
+        return await _waiting_page(request, person, errors=errors, status=422)
+    try:
+        await backend(request).send(
+            person,
+            "roster",
+            "POST",
+            f"/v1/waiting/{assignment_id}/give",
+            {"supporter_id": supporter_id},
+        )
+    except Refused as refused:
+        known = {
+            404: "It is no longer waiting.",
+            409: "This supporter cannot take it now (at their limit, away, not "
+            "certified, or too close to the officer): choose someone else.",
+        }
+        message = known.get(refused.status) or next(
+            iter(invalid_fields(refused).values()), refused.detail
+        )
+        return await _waiting_page(request, person, errors={key: message}, status=422)
+    return see_other(f"/waiting?given={quote(supporter_id, safe='')}")
 
 
 @router.get("/roster", include_in_schema=False)
@@ -106,10 +164,14 @@ async def set_policy(request: Request, person: Coordinator) -> Response:
         "window_closes_after": hours_as_duration(str(form.get("window_hours") or "")),
         "follow_ups": days_as_durations(str(form.get("follow_up_days") or "")),
         "anniversary_after": "P365D" if form.get("anniversary") == "on" else None,
+        "follow_up_min_gap": days_as_durations(str(form.get("gap_days") or "3")),
     }
     wrong = {k: "a whole number" for k, v in body.items() if v is None and k != "anniversary_after"}
     if wrong:
         return await _policy_page(request, person, wrong, status=422)
+    if len(body["follow_up_min_gap"]) != 1:
+        return await _policy_page(request, person, {"follow_up_min_gap": "one number"}, 422)
+    body["follow_up_min_gap"] = body["follow_up_min_gap"][0]
     try:
         await backend(request).send(person, "checkins", "PUT", f"/v1/policies/{category}", body)
     except Refused as refused:
@@ -257,3 +319,8 @@ async def overdue_link(person: Coordinator, reference: str) -> Response:
 @router.get("/incidents/{reference}", include_in_schema=False)
 async def unfilled_link(person: Coordinator, reference: str) -> Response:
     return see_other("/queue")
+
+
+@router.get("/waiting/{reference}", include_in_schema=False)
+async def escalated_link(person: Coordinator, reference: str) -> Response:
+    return see_other("/waiting")

@@ -1,6 +1,7 @@
-"""The peer supporter's pages: open assignments with the officer to reach, a contact in
-a few taps (codes only, no text box anywhere), a referral, "they declined", and the
-supporter's own on-call status, leave, load and training.
+"""The peer supporter's pages: open assignments with the officer to reach, "I'll reach
+them by ..." in one tap, a contact in a few taps (codes only, no text box anywhere), a
+referral, "they declined", and the supporter's own on-call status, leave, load and
+training.
 
 A notification's link (`/assignments/<id>`) opens the assignment after sign-in. The
 officer's name and contact details come from the roster, which gives them only to the
@@ -10,7 +11,8 @@ supporter currently assigned and audits each showing.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -18,7 +20,13 @@ from fastapi.responses import Response
 from shared.vocab import ContactOutcome, DurationBucket, InitiatedBy, Urgency
 
 from ..backend import Refused
-from ..domain import offer_open, offer_state
+from ..domain import (
+    acknowledgment_words,
+    offer_open,
+    offer_state,
+    reach_by_of,
+    reach_choices,
+)
 from ..web import NotYours, Supporter, backend, form_of, invalid_fields, render, see_other
 
 router = APIRouter()
@@ -28,12 +36,63 @@ async def _mine(request: Request, person) -> list[dict]:
     return await backend(request).get(person, "checkins", "/v1/assignments")
 
 
-async def _assignment(request: Request, person, assignment_id: uuid.UUID) -> dict:
-    """One of the supporter's own assignments; a 403 page for anyone else's."""
+async def _find(request: Request, person, assignment_id: uuid.UUID) -> dict | None:
     for assignment in await _mine(request, person):
         if assignment["assignment_id"] == str(assignment_id):
             return assignment
-    raise NotYours
+    return None
+
+
+async def _assignment(request: Request, person, assignment_id: uuid.UUID) -> dict:
+    """One of the supporter's own assignments; a 403 page for anyone else's."""
+    assignment = await _find(request, person, assignment_id)
+    if assignment is None:
+        raise NotYours
+    return assignment
+
+
+async def _acknowledgment(request: Request, person, assignment_id: uuid.UUID) -> dict | None:
+    """Whether and by when the supporter said they would reach the officer (the
+    roster's); None when the assignment is not theirs to acknowledge now."""
+    view, _ = await _held(request, person, assignment_id)
+    return view
+
+
+async def _held(request: Request, person, assignment_id: uuid.UUID) -> tuple[dict | None, bool]:
+    """The acknowledgment, and whether the roster, which decides who holds an
+    assignment, refused it as not the supporter's (moved on, withdrawn or ended)."""
+    try:
+        view = await backend(request).get(
+            person, "roster", f"/v1/assignments/{assignment_id}/acknowledgment"
+        )
+    except Refused as refused:
+        if refused.status in (403, 404):
+            return None, refused.status == 403
+        raise
+    return view, False
+
+
+async def _zone(request: Request, person) -> tzinfo:
+    """The supporter's own time zone (their availability's), for "later today"."""
+    try:
+        profile = await backend(request).get(person, "roster", "/v1/me")
+        return ZoneInfo(str(profile.get("timezone") or "UTC"))
+    except (Refused, ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _pending(assignment_id: uuid.UUID) -> dict:
+    """An assignment the roster gave the supporter that check-ins has not listed yet
+    (their events cross in flight): enough to acknowledge it and reach the officer."""
+    return {
+        "assignment_id": str(assignment_id),
+        "category": None,
+        "care_for_carer": False,
+        "assigned_at": None,
+        "care": "open",
+        "current_offer": None,
+        "personnel_id": None,
+    }
 
 
 async def _officer(request: Request, person, assignment: dict) -> dict | None:
@@ -79,8 +138,33 @@ async def _assignment_view(
     errors: dict | None = None,
     status: int = 200,
 ) -> Response:
-    assignment = await _assignment(request, person, assignment_id)
+    assignment = await _find(request, person, assignment_id)
+    ack, refused = await _held(request, person, assignment_id)
+    pending = assignment is None
+    if assignment is None:
+        if ack is None:
+            raise NotYours
+        assignment = _pending(assignment_id)
+    elif refused and assignment["care"] == "open":
+        # Check-ins still lists it, but it is no longer this supporter's to act on.
+        context = {
+            "title": "No longer yours",
+            "detail": "This assignment has gone to another peer supporter, or was "
+            "withdrawn: there is nothing more to do.",
+        }
+        return render(request, "error.html", context, status=403)
     officer = await _officer(request, person, assignment)
+    now = datetime.now(UTC)
+    acknowledgment = None
+    if ack is not None:
+        waiting = ack.get("acknowledged_at") is None
+        zone = await _zone(request, person)
+        for_request = bool(ack.get("for_request"))
+        acknowledgment = {
+            "view": ack,
+            "words": acknowledgment_words(ack, now, zone),
+            "choices": reach_choices(now, zone, for_request=for_request) if waiting else [],
+        }
     contact_id = request.query_params.get("contact")
     resources = []
     if contact_id:
@@ -88,8 +172,10 @@ async def _assignment_view(
     offer = assignment.get("current_offer")
     context = {
         "a": assignment,
+        "pending": pending,
+        "acknowledgment": acknowledgment,
         "officer": officer,
-        "offer_open": offer_open(offer, datetime.now(UTC)),
+        "offer_open": offer_open(offer, now),
         "contact_id": contact_id,
         "referred": request.query_params.get("referred"),
         "resources": resources,
@@ -125,6 +211,38 @@ async def _log_contact(
             request, person, assignment_id, errors=invalid_fields(refused), status=422
         )
     return see_other(f"/assignments/{assignment_id}?contact={logged['contact_id']}")
+
+
+@router.post("/assignments/{assignment_id}/acknowledge", include_in_schema=False)
+async def acknowledge(request: Request, person: Supporter, assignment_id: uuid.UUID) -> Response:
+    """ "I'll reach them by ...": the tapped choice becomes a time now, when it is sent."""
+    form = await form_of(request)
+    ack = await _acknowledgment(request, person, assignment_id)
+    if ack is None:
+        raise NotYours
+    if ack.get("acknowledged_at") is not None:
+        return see_other(f"/assignments/{assignment_id}")
+    reach_by = reach_by_of(
+        str(form.get("within") or ""),
+        datetime.now(UTC),
+        await _zone(request, person),
+        for_request=bool(ack.get("for_request")),
+    )
+    if reach_by is None:
+        errors = {"reach_by": "Choose one of the times."}
+        return await _assignment_view(request, person, assignment_id, errors=errors, status=422)
+    body = {"reach_by": reach_by.isoformat()}
+    try:
+        await backend(request).send(
+            person, "roster", "POST", f"/v1/assignments/{assignment_id}/acknowledge", body
+        )
+    except Refused as refused:
+        if refused.status == 409:  # it moved to another supporter a moment ago
+            context = {"title": "It has gone to another peer", "detail": refused.detail}
+            return render(request, "error.html", context, status=409)
+        errors = invalid_fields(refused)
+        return await _assignment_view(request, person, assignment_id, errors=errors, status=422)
+    return see_other(f"/assignments/{assignment_id}")
 
 
 @router.post("/assignments/{assignment_id}/contact", include_in_schema=False)

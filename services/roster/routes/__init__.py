@@ -1,7 +1,8 @@
 """The roster's HTTP routes, one module per directory, the recipients look-up for
 notify, and the roster CSV import; and what the portal reads for the people it
-serves: the peer directory, a supporter's own page, the officer of an assignment, the
-unfilled assignments. What they share is in `deps`."""
+serves: the peer directory, a supporter's own page, the officer of an assignment and its
+acknowledgment, the unfilled and the waiting assignments, an officer's requests. What
+they share is in `deps`."""
 
 from . import (
     assignments,
@@ -11,11 +12,13 @@ from . import (
     me,
     officers,
     recipients,
+    requests,
     resources,
     settings,
     supporters,
     training,
     unfilled,
+    waiting,
 )
 
 ROUTERS = (
@@ -31,4 +34,6 @@ ROUTERS = (
     me.router,
     assignments.router,
     unfilled.router,
+    requests.router,
+    waiting.router,
 )

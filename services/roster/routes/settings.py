@@ -27,6 +27,9 @@ class SettingsView(BaseModel):
     use_regional_pool: bool
     required_training: list[TrainingArea]
     care_for_carers_after: int
+    acknowledge_request_within: int = Field(description="Seconds.")
+    acknowledge_assignment_within: int = Field(description="Seconds.")
+    max_moves: int
     updated_at: datetime | None = Field(description="Null: never set, the defaults apply.")
 
 
@@ -38,6 +41,9 @@ def _view(values: AgencySettings, updated_at: datetime | None) -> SettingsView:
         use_regional_pool=values.use_regional_pool,
         required_training=sorted(values.required_training),
         care_for_carers_after=values.care_for_carers_after,
+        acknowledge_request_within=int(values.acknowledge_request_within.total_seconds()),
+        acknowledge_assignment_within=int(values.acknowledge_assignment_within.total_seconds()),
+        max_moves=values.max_moves,
         updated_at=updated_at,
     )
 

@@ -59,7 +59,11 @@ async def list_unfilled(
             MatchRow.cares_for,
             MatchRow.decided_at,
         )
-        .where(MatchRow.agency_id == agency, MatchRow.outcome == Outcome.UNFILLED.value)
+        .where(
+            MatchRow.agency_id == agency,
+            MatchRow.outcome == Outcome.UNFILLED.value,
+            MatchRow.for_request.is_(False),  # waiting requests are listed by /v1/waiting
+        )
         .order_by(MatchRow.decided_at.desc(), MatchRow.incident_id)
         .limit(limit)
     )
