@@ -12,7 +12,8 @@ Prints, measured in the same run:
 - the request path: `POST /v1/requests` sent (each request by another officer) -> the
   first supporter's `NotificationSent`, p50 and p99 beside the target, and beside it
   the CAD path: `POST /v1/incidents` with one involved officer -> `NotificationSent`,
-  the two sent alternately at the same modest rate;
+  the two sent alternately at the same modest rate; and requests again while the roster
+  works through the burst of deadlines below (`--during` of them at the same rate);
 - the deadlines: `--timers` assignments made at once (reports of 50 officers) under an
   agency deadline of `--within` seconds and `max_moves` 1, nobody acknowledging, so
   each deadline fires twice: once to move the assignment (`AssignmentReassigned`), once
@@ -24,18 +25,20 @@ Prints, measured in the same run:
 - the lines at WARNING or above in the services' logs during the run.
 
     python bench/requests.py [--requests 200] [--rate 5] [--timers 1000] [--within 20]
+                             [--during 50]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -100,28 +103,40 @@ class Asking:
         await self.http.aclose()
 
 
-async def side_by_side(
-    chain: pipeline.Chain, asking: Asking, tag: str, n: int, rate: float
-) -> dict:
-    """`n` requests and `n` one-officer reports, alternating, open loop at `rate` of each
-    per second; ms from each send to its first notification, per path."""
-    tokens = [asking.token(f"{tag}-RQ-{i}") for i in range(n)]
+async def open_loop(sends: list[Callable[[], Awaitable[str]]], rate: float) -> list[str]:
+    """Each send started at its turn, `rate` per second whatever the answers; what the
+    sends return."""
     start = time.perf_counter()
-    sends = []
-    for i in range(2 * n):
-        delay = start + i / (2 * rate) - time.perf_counter()
+    tasks = []
+    for i, send in enumerate(sends):
+        delay = start + i / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        send = asking.ask(tokens[i // 2]) if i % 2 == 0 else chain.send(f"{tag}-CAD-{i // 2}", 1)
-        sends.append(asyncio.create_task(send))
-    keys = await asyncio.gather(*sends)
+        tasks.append(asyncio.create_task(send()))
+    return await asyncio.gather(*tasks)
+
+
+async def notified_ms(chain: pipeline.Chain, keys: list[str]) -> list[float]:
+    """ms from each send to its first notification, once all have come (or 30 s)."""
     await until(lambda: all(chain.done(k, 1) for k in keys), timeout=30)
+    finished = ((chain.done(k, 1), chain.sent[k]) for k in keys)
+    return [(done - sent) * 1000 for done, sent in finished if done is not None]
 
-    def ms(path_keys: list[str]) -> list[float]:
-        finished = ((chain.done(k, 1), chain.sent[k]) for k in path_keys)
-        return [(done - sent) * 1000 for done, sent in finished if done is not None]
 
-    return {"request": ms(keys[0::2]), "report": ms(keys[1::2])}
+async def side_by_side(
+    chain: pipeline.Chain, asking: Asking, tag: str, n: int, rate: float
+) -> dict[str, list[float]]:
+    """`n` requests and `n` one-officer reports, alternating, `rate` of each per second;
+    ms from each send to its first notification, per path."""
+    sends = []
+    for i in range(n):
+        sends.append(functools.partial(asking.ask, asking.token(f"{tag}-RQ-{i}")))
+        sends.append(functools.partial(chain.send, f"{tag}-CAD-{i}", 1))
+    keys = await open_loop(sends, 2 * rate)
+    return {
+        "request": await notified_ms(chain, keys[0::2]),
+        "report": await notified_ms(chain, keys[1::2]),
+    }
 
 
 class Deadlines:
@@ -129,7 +144,8 @@ class Deadlines:
     move): when each was due, when its timer's fired message was stored, and when the
     roster's answer to it was decided (`occurred_at`) and stored."""
 
-    def __init__(self) -> None:
+    def __init__(self, officers: str) -> None:
+        self.officers = officers  # the personnel ids' prefix of the assignments measured
         self.made: list[float] = []  # when each PeerAssigned was stored
         self.due: dict[tuple[str, int], float] = {}
         self.fired: dict[tuple[str, int], float] = {}
@@ -139,6 +155,8 @@ class Deadlines:
     async def start(self, js) -> None:
         async def made(msg) -> None:
             body = json.loads(msg.data)
+            if not body["personnel_id"].startswith(self.officers):
+                return
             self.made.append(stored(msg))
             if body.get("acknowledge_by"):
                 self.due[(body["assignment_id"], 0)] = seconds(body["acknowledge_by"])
@@ -184,6 +202,15 @@ class Deadlines:
     def answered(self, move: int) -> int:
         return sum(1 for _, m in self.decided if m == move)
 
+    def spans(self, move: int) -> tuple[float, float]:
+        """Seconds from the first deadline of `move` fired to the last one fired, and to
+        the last answer decided: how fast the roster works through them."""
+        fired = [t for (_, m), t in self.fired.items() if m == move]
+        decided = [t for (_, m), t in self.decided.items() if m == move]
+        if not fired or not decided:
+            return 0.0, 0.0
+        return max(fired) - min(fired), max(decided) - min(fired)
+
     def late_ms(self, times: dict[tuple[str, int], float], move: int) -> list[float]:
         return [
             (t - self.due[k]) * 1000 for k, t in times.items() if k[1] == move and k in self.due
@@ -202,19 +229,34 @@ async def set_deadlines(roster_url: str, secret: str, within: int) -> None:
         answer.raise_for_status()
 
 
-async def unacknowledged(chain: pipeline.Chain, js, n: int, within: int) -> Deadlines:
-    """`n` assignments, from reports of up to `PER_REPORT` officers sent at once, under a
-    `within`-second deadline that nobody acknowledges, until each has been moved and
-    then escalated."""
-    deadlines = Deadlines()
+async def during_burst(
+    chain: pipeline.Chain, asking: Asking, deadlines: Deadlines, n: int, rate: float
+) -> list[float]:
+    """`n` requests at `rate`/s from the moment the first deadline fires, while the
+    roster moves the burst: ms from each to its first notification."""
+    await until(lambda: bool(deadlines.fired), timeout=120)
+    tokens = [asking.token(f"BURST-RQ-{i}") for i in range(n)]
+    keys = await open_loop([functools.partial(asking.ask, token) for token in tokens], rate)
+    return await notified_ms(chain, keys)
+
+
+async def unacknowledged(
+    chain: pipeline.Chain, asking: Asking, js, args
+) -> tuple[Deadlines, list[float]]:
+    """`--timers` assignments, from reports of up to `PER_REPORT` officers sent at once,
+    under a `--within`-second deadline that nobody acknowledges, until each has been
+    moved and then escalated; and the requests asked during the first burst."""
+    n = args.timers
+    deadlines = Deadlines(officers="ACK-")
     await deadlines.start(js)
     sizes = [min(PER_REPORT, n - i) for i in range(0, n, PER_REPORT)]
     await asyncio.gather(*(chain.send(f"ACK-{i}", size) for i, size in enumerate(sizes)))
-    await until(lambda: deadlines.answered(MAX_MOVES) >= n, timeout=2 * within + 120)
-    return deadlines
+    during = await during_burst(chain, asking, deadlines, args.during, args.rate)
+    await until(lambda: deadlines.answered(MAX_MOVES) >= n, timeout=2 * args.within + 120)
+    return deadlines, during
 
 
-async def run(args, up: stack.Stack) -> tuple[dict, Deadlines]:
+async def run(args, up: stack.Stack) -> tuple[dict[str, list[float]], Deadlines]:
     chain = pipeline.Chain(up.urls, up.secret, up.nats_url)
     await chain.start()
     asking = Asking(chain, up.urls["roster"], up.secret)
@@ -223,7 +265,7 @@ async def run(args, up: stack.Stack) -> tuple[dict, Deadlines]:
         await side_by_side(chain, asking, "WARM", 10, args.rate)
         paths = await side_by_side(chain, asking, "RUN", args.requests, args.rate)
         await set_deadlines(up.urls["roster"], up.secret, args.within)
-        deadlines = await unacknowledged(chain, nc.jetstream(), args.timers, args.within)
+        deadlines, paths["during"] = await unacknowledged(chain, asking, nc.jetstream(), args)
     finally:
         await asking.close()
         await chain.close()
@@ -247,7 +289,7 @@ def row(label: str, values: list[float], *extra: str) -> str:
     return f"{label:<52}{len(values):>6}{p50:>9.0f}{p99:>9.0f}" + "".join(extra)
 
 
-def report(args, paths: dict, deadlines: Deadlines, logged: Counter[str]) -> None:
+def report(args, paths: dict[str, list[float]], deadlines: Deadlines, logged: Counter[str]) -> None:
     n = args.requests
     print(
         f"\nPress -> the supporter's NotificationSent: {n} requests (each officer distinct) "
@@ -256,6 +298,13 @@ def report(args, paths: dict, deadlines: Deadlines, logged: Counter[str]) -> Non
     print(f"{'path':<52}{'done':>6}{'p50 ms':>9}{'p99 ms':>9}{'target p99 ms':>15}")
     print(row("officer's request: POST /v1/requests", paths["request"], f"{TARGET_P99_MS:>15}"))
     print(row("CAD report: POST /v1/incidents (1 officer)", paths["report"]))
+    print(
+        row(
+            f"officer's request, {args.during} during the burst below",
+            paths["during"],
+            f"{TARGET_P99_MS:>15}",
+        )
+    )
     made = deadlines.made
     print(
         f"\nAcknowledgment deadlines: {len(made)} assignments (reports of {PER_REPORT} "
@@ -266,7 +315,11 @@ def report(args, paths: dict, deadlines: Deadlines, logged: Counter[str]) -> Non
     )
     print(f"{'deadline, measured at':<52}{'fired':>6}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for move, answer in ((0, "AssignmentReassigned"), (MAX_MOVES, "AssignmentEscalated")):
-        print(f"{'first' if move == 0 else 'second'} deadline -> {answer}")
+        fired, answered = deadlines.spans(move)
+        print(
+            f"{'first' if move == 0 else 'second'} deadline -> {answer}: fired over "
+            f"{fired:.1f} s, the last decided {answered:.1f} s after the first fired"
+        )
         for label, times in (
             ("  its timer's fired message stored (the bus alone)", deadlines.fired),
             ("  the roster decided (the event's occurred_at)", deadlines.decided),
@@ -285,6 +338,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5, help="of each path, per second")
     parser.add_argument("--timers", type=int, default=1000)
     parser.add_argument("--within", type=int, default=20, help="seconds to acknowledge")
+    parser.add_argument("--during", type=int, default=50, help="requests during the burst")
     parser.add_argument("--supporters", type=int, default=120)
     args = parser.parse_args()
     with stack.running(args.supporters) as up:

@@ -12,8 +12,11 @@ itself.
 Reading is walled the same way. JetStream hands a consumer's messages to whoever may
 fetch from it, so each user may create, read and acknowledge only its own durables,
 each with the one filter the table names, and receives replies only on an inbox of its
-own (`_INBOX_<service>`). Every service may look at and provision the four streams and
-dead-letter what it cannot process under its own name.
+own (`_INBOX_<service>`). Beside each durable it may make, read and delete one more
+consumer with the same filter, `<durable>-lag`, through which `shared.figures` reads the
+time of the durable's oldest unacknowledged message (decision 75). Every service may
+look at and provision the four streams and dead-letter what it cannot process under its
+own name.
 
 `ServiceRuntime.consume` refuses a consumer the table does not name, so the table and
 the services cannot drift apart; `peerline nats-config` and `peerline up` write the
@@ -56,11 +59,17 @@ class BusUser:
         ]
         for c in self.consumes:
             where = f"{c.stream.name}.{c.durable}"
+            lag = f"{c.stream.name}.{lag_consumer(c.durable)}"
             publish += [
                 f"{api}.CONSUMER.INFO.{where}",
                 f"{api}.CONSUMER.CREATE.{where}.{c.filter}",
                 f"{api}.CONSUMER.MSG.NEXT.{where}",
                 f"$JS.ACK.{where}.>",
+                # The durable's lag (`shared.figures`): a short-lived consumer with the
+                # same one filter, so it reads nothing the durable may not.
+                f"{api}.CONSUMER.CREATE.{lag}.{c.filter}",
+                f"{api}.CONSUMER.MSG.NEXT.{lag}",
+                f"{api}.CONSUMER.DELETE.{lag}",
             ]
         return {
             "publish": {"allow": publish},
@@ -69,6 +78,12 @@ class BusUser:
 
     def allows(self, stream: StreamSpec, durable: str, filter_subject: str) -> bool:
         return Consumes(stream, durable, filter_subject) in self.consumes
+
+
+def lag_consumer(durable: str) -> str:
+    """The short-lived consumer that reads the oldest message `durable` has not
+    acknowledged, for its lag (`shared.figures`)."""
+    return f"{durable}-lag"
 
 
 def inbox_prefix(service: str) -> str:

@@ -29,6 +29,7 @@ from shared import bus, bus_permissions, db, ids, inbox, outbox
 from shared.auth import document_roles
 from shared.bus import Received
 from shared.events import Event
+from shared.figures import Figures
 from shared.health import health_router
 from shared.http_guard import HttpGuard
 from shared.natsaccess import nats_access
@@ -109,10 +110,21 @@ class ServiceRuntime:
         self.relay = Relay(
             self.sessions, self.jetstream, timeout=settings.publish_timeout, readers=self.readers
         )
-        # Background workers started and stopped with the app, in order (relay first).
-        self.workers: list[Worker] = [self.relay]
         # The service's bus consumers, started after the workers and stopped before.
         self.consumers: list[bus.Consumer] = []
+        # What an operator acts on, read in the background for `/metrics`; a service adds
+        # its own timers (`figures.timers_pending`).
+        self.figures = Figures(
+            self.name,
+            readers=self.readers,
+            jetstream=self.jetstream,
+            connected=self.bus_connected,
+            consumers=self.consumers,
+            certificates=[settings.nats_ca_file] if settings.nats_ca_file else [],
+            interval=settings.figures_interval,
+        )
+        # Background workers started and stopped with the app, in order (relay first).
+        self.workers: list[Worker] = [self.relay, self.figures]
         self._bus_started = False
         self._bus_task: asyncio.Task | None = None
         self._js: JetStreamContext | None = None
@@ -120,7 +132,7 @@ class ServiceRuntime:
 
     def jetstream(self) -> JetStreamContext | None:
         """JetStream on the broker's connection, while the bus is joined; else None."""
-        if not self._bus_started or not self._connected():
+        if not self.bus_connected():
             return None
         return self._js
 
@@ -129,6 +141,10 @@ class ServiceRuntime:
             return self.broker.connection.is_connected
         except IncorrectState:  # not connected yet, or stopped
             return False
+
+    def bus_connected(self) -> bool:
+        """Whether the service has joined the bus and is connected to it now."""
+        return self._bus_started and self._connected()
 
     def _committed(self, session) -> None:
         if session.info.pop(outbox.STAGED, False):
@@ -222,9 +238,7 @@ class ServiceRuntime:
     async def readiness(self) -> dict[str, bool]:
         return {
             "database": await self.database_ok(),
-            "bus": self._bus_started
-            and self._connected()
-            and all(c.subscribed for c in self.consumers),
+            "bus": self.bus_connected() and all(c.subscribed for c in self.consumers),
         }
 
     async def _start_bus(self) -> None:
@@ -237,6 +251,7 @@ class ServiceRuntime:
                 await self.broker.start()
                 self._bus_started = True
                 self.relay.wake()
+                self.figures.wake()
                 log.info("%s connected to the bus", self.name)
                 return
             except asyncio.CancelledError:

@@ -209,8 +209,14 @@ class Settings(BaseSettings):
     metrics_min_agency_officers: int = Field(
         default=20,
         ge=0,
-        description="Officers involved in incidents of the requested window below which an "
-        "agency's own figures are withheld: it appears only in the regional rollup.",
+        description="Officers involved in incidents of a month below which an agency's own "
+        "figures of that month are withheld: it appears only in the regional rollup.",
+    )
+    metrics_release_after_hours: float = Field(
+        default=6.0,
+        ge=0,
+        description="Hours after a month ends before its figures are released and frozen "
+        "(events still on their way arrive meanwhile; later ones count in the next month).",
     )
     metrics_close_after_days: int = Field(
         default=45,
@@ -231,6 +237,12 @@ class Settings(BaseSettings):
     publish_timeout: float = 5.0
     max_deliver: int = 5
     stream_replicas: int = 1
+    figures_interval: float = Field(
+        default=15.0,
+        gt=0,
+        description="Seconds between two readings of the figures `/metrics` shows from the "
+        "database and the bus (consumer lag, outbox, dead letters, timers; `shared.figures`).",
+    )
 
     # Hostile HTTP load: `shared.http_guard` (bodies) and `shared.http_server` (heads,
     # idle connections).

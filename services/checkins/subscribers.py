@@ -56,6 +56,7 @@ def register(runtime: ServiceRuntime, care: Care, known: Officers) -> None:
         key=timers.fired_key,
     )
     runtime.every("care-retention", RETENTION_INTERVAL, lambda: retention.purge(runtime))
+    runtime.figures.timers_pending("checkin", timers.pending)
     runtime.consume(
         subject=OfficerUpdated.subject_pattern(),
         durable="checkins-officers",

@@ -22,11 +22,16 @@ from datetime import datetime
 from opentelemetry import propagate
 from opentelemetry.context import Context
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus import Delivery, Outgoing, Poison
 from shared.ids import derived_event_id
 from shared.subjects import ALL_AGENCIES, subject
 from shared.timers import Timer, tombstone
+
+from .domain import OPEN
+from .store import CheckInRow
 
 
 class Kind(enum.StrEnum):
@@ -99,3 +104,12 @@ def fired_of(delivery: Delivery) -> Fired:
 
 def fired_key(fired: Fired) -> str:
     return str(derived_event_id("fired", fired.checkin_id, fired.kind))
+
+
+async def pending(session: AsyncSession) -> int:
+    """The check-ins whose timers are pending: every open offer (scheduled, due or
+    overdue) has at least its `expire` timer set (`peerline_timers_pending`, kind
+    `checkin`)."""
+    return await session.scalar(
+        select(func.count()).where(CheckInRow.status.in_([s.value for s in OPEN]))
+    )

@@ -4,11 +4,16 @@ replayed stream, writes the same rows, so the numbers never change by redelivery
 
 Incidents are the exception to plain inserts: a report, its updates and its retraction
 must be applied in stream order, and they are few, so they are applied one by one.
+
+A row counts at its event's time, unless that month's release is already frozen (or its
+quarter closed): then it counts at the start of the next month that is not, so what was
+published never changes and the late event shows in the next release (decision 76).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,7 +41,7 @@ from shared.events import (
 )
 from shared.vocab import AssignmentReason, RequestOutcome
 
-from .domain import kind_of
+from .domain import Granularity, kind_of, period_of
 from .store import (
     AcknowledgmentRow,
     AssignmentRow,
@@ -45,6 +50,7 @@ from .store import (
     FactRow,
     FirstOfferRow,
     IncidentRow,
+    frozen_months,
 )
 
 CHUNK = 500  # rows per statement: SQLite's limit on bound parameters
@@ -58,17 +64,38 @@ async def _insert(session: AsyncSession, model, rows: list[dict]) -> None:
         await session.execute(stmt, rows[i : i + CHUNK])
 
 
-def _fact(event: Event, measure: str, code: str, on: datetime | None = None) -> dict:
+Shift = Callable[[datetime], datetime]
+
+
+async def counting_time(session: AsyncSession) -> Shift:
+    """When a row of this batch counts: its own time, or the start of the first month
+    after it whose release is not frozen."""
+    frozen = await frozen_months(session)
+
+    def shift(moment: datetime) -> datetime:
+        while period_of(moment, Granularity.MONTH) in frozen:
+            year, month = moment.year + (moment.month == 12), moment.month % 12 + 1
+            moment = datetime(year, month, 1, tzinfo=UTC)
+        return moment
+
+    return shift
+
+
+def _day(shift: Shift, day: date) -> date:
+    return shift(datetime(day.year, day.month, day.day, tzinfo=UTC)).date()
+
+
+def _fact(event: Event, measure: str, code: str, shift: Shift, on: date | None = None) -> dict:
     return {
         "fact_id": f"{event.event_id}:{measure}",
         "agency_id": event.agency_id,
         "measure": measure,
         "code": code,
-        "on": (on or event.occurred_at).date(),
+        "on": _day(shift, on or event.occurred_at.date()),
     }
 
 
-async def _incident(session: AsyncSession, event: Event) -> None:
+async def _incident(session: AsyncSession, event: Event, shift: Shift) -> None:
     if isinstance(event, IncidentReported):
         insert = upsert_insert(session)(IncidentRow)
         values = {
@@ -78,7 +105,7 @@ async def _incident(session: AsyncSession, event: Event) -> None:
         stmt = insert.values(
             incident_id=str(event.incident_id),
             agency_id=event.agency_id,
-            occurred_at=event.occurred_at,
+            occurred_at=shift(event.occurred_at),
             retracted=False,
             **values,
         ).on_conflict_do_update(index_elements=["incident_id"], set_=values)
@@ -104,18 +131,20 @@ async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> N
     """The events of `PEERLINE_EVENTS` that metrics count; every other is ignored."""
     assignments, contacts, facts = [], [], []
     acknowledgments: dict[str, dict] = {}  # by assignment: the first one counts
+    shift = await counting_time(session)
     for item in items:
         event = item.value
         if isinstance(event, IncidentReported | IncidentUpdated | IncidentRetracted):
-            await _incident(session, event)
+            await _incident(session, event, shift)
         elif isinstance(event, PeerAssigned):
             assignments.append(
                 {
                     "assignment_id": str(event.assignment_id),
+                    "incident_id": str(event.incident_id),
                     "agency_id": event.agency_id,
                     "supporter_agency_id": event.supporter_agency_id,
                     "supporter_id": event.supporter_id,
-                    "assigned_at": event.occurred_at,
+                    "assigned_at": shift(event.occurred_at),
                     "incident_occurred_at": event.incident_occurred_at,
                     "care_for_carer": AssignmentReason.CARE_FOR_CARER in event.reasons,
                 }
@@ -125,7 +154,7 @@ async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> N
                 {
                     "contact_id": str(event.contact_id),
                     "agency_id": event.agency_id,
-                    "logged_at": event.occurred_at,
+                    "logged_at": shift(event.occurred_at),
                     "channel": event.channel.value,
                     "initiated_by": event.initiated_by.value,
                     "outcome": event.outcome.value,
@@ -134,36 +163,35 @@ async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> N
                 }
             )
         elif isinstance(event, ReferralMade):
-            facts.append(_fact(event, "referrals", event.resource_type.value))
+            facts.append(_fact(event, "referrals", event.resource_type.value, shift))
         elif isinstance(event, FeedbackSubmitted):
-            facts.append(_fact(event, "ratings", str(event.rating)))
-            facts.append(_fact(event, "recommend", "yes" if event.would_recommend else "no"))
+            facts.append(_fact(event, "ratings", str(event.rating), shift))
+            facts.append(_fact(event, "recommend", "yes" if event.would_recommend else "no", shift))
         elif isinstance(event, ConfidentialityExceptionRecorded):
-            fact = _fact(event, "exceptions", event.reason.value)
-            facts.append(fact | {"on": event.occurred_on})
+            facts.append(_fact(event, "exceptions", event.reason.value, shift, event.occurred_on))
         elif isinstance(event, AssignmentUnfilled):
-            facts.append(_fact(event, "unfilled", event.reason.value))
+            facts.append(_fact(event, "unfilled", event.reason.value, shift))
         elif isinstance(event, SupportRequested):
-            facts.append(_fact(event, "requests_made", "made"))
+            facts.append(_fact(event, "requests_made", "made", shift))
         elif isinstance(event, SupportRequestResolved):
             if event.outcome is RequestOutcome.CANCELLED:  # a taken one is acknowledged
-                facts.append(_fact(event, "requests_cancelled", "cancelled"))
+                facts.append(_fact(event, "requests_cancelled", "cancelled", shift))
         elif isinstance(event, AssignmentAcknowledged):
             acknowledgments.setdefault(
                 str(event.assignment_id),
                 {
                     "assignment_id": str(event.assignment_id),
                     "agency_id": event.agency_id,
-                    "acknowledged_at": event.occurred_at,
+                    "acknowledged_at": shift(event.occurred_at),
                     "for_request": event.for_request,
                     "waited_seconds": event.waited_seconds,
                     "within_deadline": event.within_deadline,
                 },
             )
         elif isinstance(event, AssignmentReassigned):
-            facts.append(_fact(event, "reassignments", kind_of(event.for_request)))
+            facts.append(_fact(event, "reassignments", kind_of(event.for_request), shift))
         elif isinstance(event, AssignmentEscalated):
-            facts.append(_fact(event, "escalations", kind_of(event.for_request)))
+            facts.append(_fact(event, "escalations", kind_of(event.for_request), shift))
     await _insert(session, AssignmentRow, assignments)
     await _insert(session, AcknowledgmentRow, list(acknowledgments.values()))
     await _insert(session, ContactRow, contacts)
@@ -172,12 +200,13 @@ async def apply_events(session: AsyncSession, items: list[Received[Event]]) -> N
 
 async def apply_scheduled(session: AsyncSession, items: list[Received[CheckInScheduled]]) -> None:
     """First offers: check-ins of sequence 1 (follow-ups are not offers of their own)."""
+    shift = await counting_time(session)
     rows = [
         {
             "checkin_id": str(e.checkin_id),
             "assignment_id": str(e.assignment_id),
             "agency_id": e.agency_id,
-            "scheduled_at": e.occurred_at,
+            "scheduled_at": shift(e.occurred_at),
         }
         for e in (item.value for item in items)
         if isinstance(e, CheckInScheduled) and e.sequence == 1

@@ -76,22 +76,25 @@ def build(counts: Counts, min_cell: int, noise: Noise | None = None) -> dict:
     out = [
         _table_json(m.name, m.title, m.rows, periods, tables[m.name], m.additive) for m in MEASURES
     ]
+    out.append(load_table(counts, min_cell, noise))
+    return {"tables": out, "indicators": _indicators(counts, tables, periods, min_cell, noise)}
+
+
+def load_table(counts: Counts, min_cell: int, noise: Noise | None = None) -> dict:
+    """Supporters by how many assignments they hold now: a snapshot, not a period."""
     load = disclosure.Table([[counts.load[row]] for row in LOAD_ROWS])
     if noise is None:
         disclosure.suppress(load, min_cell)
     else:
         load.cells = [[noise(v) for v in row] for row in load.cells]
-    out.append(
-        _table_json(
-            "supporter_load",
-            "Peer supporters by open assignments (now)",
-            LOAD_ROWS,
-            ["now"],
-            load,
-            True,
-        )
+    return _table_json(
+        "supporter_load",
+        "Peer supporters by open assignments (now)",
+        LOAD_ROWS,
+        ["now"],
+        load,
+        True,
     )
-    return {"tables": out, "indicators": _indicators(counts, tables, periods, min_cell, noise)}
 
 
 def _share(table: disclosure.Table, yes: int, no: int, c: int) -> dict:

@@ -19,13 +19,21 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, Integer, String, select
+from sqlalchemy import JSON, Boolean, Date, Float, Integer, String, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.db import UtcDateTime, service_metadata
 
-from .domain import LOAD_ROWS, WITHIN, Counts, Window, acknowledged_measure, kind_of
+from .domain import (
+    LOAD_ROWS,
+    WITHIN,
+    Counts,
+    Window,
+    acknowledged_measure,
+    kind_of,
+    months_of_quarter,
+)
 
 
 class Base(DeclarativeBase):
@@ -49,6 +57,9 @@ class AssignmentRow(Base):
     __tablename__ = "metrics_assignments"
 
     assignment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The incident (a request's or a care episode's id otherwise): a retracted incident's
+    # offers are not counted.
+    incident_id: Mapped[str | None] = mapped_column(String(36), default=None)
     agency_id: Mapped[str] = mapped_column(String(32), index=True)  # the officer's
     supporter_agency_id: Mapped[str] = mapped_column(String(32))
     supporter_id: Mapped[str | None] = mapped_column(String(128), default=None)  # while open
@@ -129,6 +140,17 @@ class DistinctRow(Base):
     agency_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     period: Mapped[str] = mapped_column(String(8), primary_key=True)
     officers: Mapped[int] = mapped_column(Integer)
+
+
+class ReleaseRow(Base):
+    """A closed month's release for the region and every agency, frozen the first time
+    it was asked for (`freezing`): what was published stays published, word for word."""
+
+    __tablename__ = "metrics_releases"
+
+    period: Mapped[str] = mapped_column(String(8), primary_key=True)  # a month, 2026-03
+    body: Mapped[dict] = mapped_column(JSON)
+    frozen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class LedgerRow(Base):
@@ -253,8 +275,11 @@ async def _first_offers(
             AssignmentRow.assigned_at,
         )
         .outerjoin(AssignmentRow, AssignmentRow.assignment_id == FirstOfferRow.assignment_id)
+        .outerjoin(IncidentRow, IncidentRow.incident_id == AssignmentRow.incident_id)
         .where(
-            FirstOfferRow.scheduled_at >= window.since, FirstOfferRow.scheduled_at < window.until
+            FirstOfferRow.scheduled_at >= window.since,
+            FirstOfferRow.scheduled_at < window.until,
+            IncidentRow.retracted.is_not(True),  # a retracted incident's offers do not count
         )
     )
     if agency is not None:
@@ -305,3 +330,41 @@ async def _assignments(
         open_query = open_query.where(AssignmentRow.supporter_agency_id == agency)
     per_supporter = Counter((await session.scalars(open_query)).all())
     counts.load = Counter(LOAD_ROWS[min(n, len(LOAD_ROWS)) - 1] for n in per_supporter.values())
+
+
+async def agencies_in(session: AsyncSession, window: Window) -> list[str]:
+    """Every agency that has anything counted in the window (its officers' side)."""
+    since, until = window.since, window.until
+    query = union(
+        select(IncidentRow.agency_id).where(
+            IncidentRow.occurred_at >= since, IncidentRow.occurred_at < until
+        ),
+        select(ContactRow.agency_id).where(
+            ContactRow.logged_at >= since, ContactRow.logged_at < until
+        ),
+        select(FactRow.agency_id).where(FactRow.on >= window.start, FactRow.on <= window.end),
+        select(FirstOfferRow.agency_id).where(
+            FirstOfferRow.scheduled_at >= since, FirstOfferRow.scheduled_at < until
+        ),
+        select(AssignmentRow.agency_id).where(
+            AssignmentRow.assigned_at >= since, AssignmentRow.assigned_at < until
+        ),
+        select(AcknowledgmentRow.agency_id).where(
+            AcknowledgmentRow.acknowledged_at >= since, AcknowledgmentRow.acknowledged_at < until
+        ),
+    )
+    return sorted((await session.scalars(query)).all())
+
+
+async def frozen_months(session: AsyncSession) -> set[str]:
+    """Months whose figures are published for good: released, or in a closed quarter
+    (whose officer pseudonyms are gone). A late event of one counts in the next month."""
+    months = set(await session.scalars(select(ReleaseRow.period)))
+    quarters = await session.scalars(
+        select(DistinctRow.period).where(
+            DistinctRow.agency_id == "*", DistinctRow.period.like("%Q%")
+        )
+    )
+    for quarter in quarters:
+        months.update(months_of_quarter(quarter))
+    return months

@@ -20,6 +20,10 @@ A transient failure is retried on the same channel after an exponential delay; a
 for good, the channel has failed (`NotificationFailed`) and the next one is tried.
 Exactly once holds except when a replica dies between a provider accepting a message
 and the record of it: the lease then runs out and the message goes once more.
+
+Failures are counted for `/metrics` (`figures`): each channel that fails a delivery, a
+delivery that fails for want of a channel, and a coordinators' fan-out that reaches no
+coordinator, because none is known when it is expanded or every delivery of it failed.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from shared.events import Clock, NotificationFailed, NotificationSent, utcnow
 from shared.ids import derived_event_id
 from shared.service import ServiceRuntime
 
-from . import channels
+from . import channels, figures
 from .channels import Outcome
 from .directory import Directory, LookupFailed
 from .domain import (
@@ -162,13 +166,18 @@ class Deliveries:
                         )
                         .on_conflict_do_nothing()
                     )
-                await session.execute(
+                marked = await session.execute(
                     update(FanoutRow)
-                    .where(FanoutRow.cause_event_id == fanout.cause_event_id)
+                    .where(
+                        FanoutRow.cause_event_id == fanout.cause_event_id,
+                        FanoutRow.expanded_at.is_(None),
+                    )
                     .values(expanded_at=now)
                 )
             if not coordinators:
                 log.warning("%s: the agency has no coordinator to notify", fanout.kind)
+                if marked.rowcount == 1:  # this replica expanded it: counted once
+                    figures.unreachable(fanout.kind)
 
     async def _expand_later(self, fanout: FanoutRow, now: datetime) -> None:
         later = now + timedelta(seconds=self._settings.notify_retry_base)
@@ -225,7 +234,7 @@ class Deliveries:
             await self._update(row, token, next_attempt_at=later, last_error="lookup_failed")
             return
         if recipient is None:
-            await self._update(row, token, status=Status.FAILED, last_error="unknown_recipient")
+            await self._fail(row, token, "unknown_recipient")
             return
         if not row.urgent and (hold := await self._hold(row, recipient, now)) is not None:
             await self._update(row, token, next_attempt_at=hold.until, held_for=hold.reason)
@@ -238,7 +247,7 @@ class Deliveries:
         )
         if row.channel_index >= len(found):
             error = "channels_exhausted" if row.channel_index else "no_channel"
-            await self._update(row, token, status=Status.FAILED, last_error=error)
+            await self._fail(row, token, error)
             return
         route = found[row.channel_index]
         content = message(
@@ -336,6 +345,43 @@ class Deliveries:
             if event is not None:
                 outbox.add(session, event, source=self._rt.source, trace=context)
             await session.commit()
+        if isinstance(event, NotificationFailed):
+            figures.failed(route.channel, row.kind)
+
+    async def _fail(self, row: DeliveryRow, token: str, error: str) -> None:
+        """The delivery has failed for good. For the coordinators, whether every
+        delivery of its fan-out now has: the fan-out's row is locked first, so that of
+        replicas failing its last deliveries at once, exactly one sees them all failed
+        (SQLite has one writer at a time anyway)."""
+        coordinators = Kind(row.kind) in FOR_COORDINATORS
+        async with self._rt.sessions() as session, session.begin():
+            if coordinators:
+                await session.execute(
+                    select(FanoutRow.cause_event_id)
+                    .where(FanoutRow.cause_event_id == row.cause_event_id)
+                    .with_for_update()
+                )
+            if not await self._update_in(
+                session, row, token, status=Status.FAILED, last_error=error
+            ):
+                return
+            reached_none = coordinators and not await self._any_left(session, row)
+        if error != "channels_exhausted":  # those were counted as each channel failed
+            figures.failed(None, row.kind)
+        if reached_none:
+            figures.unreachable(row.kind)
+
+    async def _any_left(self, session: AsyncSession, row: DeliveryRow) -> bool:
+        """Whether a delivery of `row`'s cause has not failed (sent, or still to send)."""
+        found = await session.scalar(
+            select(DeliveryRow.notification_id)
+            .where(
+                DeliveryRow.cause_event_id == row.cause_event_id,
+                DeliveryRow.status != Status.FAILED,
+            )
+            .limit(1)
+        )
+        return found is not None
 
     async def _update(self, row: DeliveryRow, token: str, **values: object) -> None:
         async with self._rt.sessions() as session, session.begin():

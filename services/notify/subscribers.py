@@ -1,6 +1,7 @@
 """The notify service on the bus: one durable per trigger event records deliveries in
 the ledger (`ledger`), a periodic job sends them (`delivery`), another forgets them
-once finished and old (`retention`).
+once finished and old (`retention`), a third reads how many wait for `/metrics`
+(`figures`).
 
 The durables start with the messages that arrive once they exist (`DeliverPolicy.NEW`):
 a notify service deployed into a running region must not replay months of assignments
@@ -23,7 +24,7 @@ from shared.events import (
 from shared.service import ServiceRuntime
 from shared.streams import CHECKINS, EVENTS
 
-from . import ledger, retention
+from . import figures, ledger, retention
 from .delivery import Deliveries
 
 TRIGGERS = (
@@ -51,3 +52,6 @@ def register(runtime: ServiceRuntime, deliveries: Deliveries) -> None:
             committed=delivering.wake,
         )
     runtime.every("notification-retention", retention.INTERVAL, lambda: retention.purge(runtime))
+    runtime.every(
+        "notification-figures", runtime.settings.figures_interval, lambda: figures.sample(runtime)
+    )

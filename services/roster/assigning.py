@@ -26,7 +26,9 @@ revision moves: at start and in the background (`prepare`), so an incident seldo
 for a rebuild, and before each batch if the revision moved since. Loads are read from
 the store before each batch, and a supporter's load is raised by a conditional UPDATE
 that holds only below their cap: when another replica took the last slot first, the
-index learns the supporter is full and the officer is matched again.
+index learns the supporter is full and the officer is matched again. How long ago the
+index was last brought up to date is `peerline_roster_index_age_seconds`: a figure that
+keeps growing means matching decides on an old roster (or cannot read it at all).
 """
 
 from __future__ import annotations
@@ -34,13 +36,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from opentelemetry.context import Context
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -71,6 +74,12 @@ log = logging.getLogger(__name__)
 
 OUTCOMES = Counter(
     "peerline_roster_outcomes_total", "Matching outcomes per involved officer", ["outcome"]
+)
+# Worked out when scraped, from the assigner `subscribers.register` made (one a process).
+INDEX_AGE = Gauge(
+    "peerline_roster_index_age_seconds",
+    "Seconds since the matching index was last brought up to date with the roster "
+    "(since the process started, before the first time)",
 )
 
 # Who is served first when supporters run short: those closest to the event.
@@ -118,8 +127,15 @@ class Assigner:
         self._caps: dict[str, int] = {}  # supporter: max open assignments
         self._settings: dict[str, AgencySettings] = {}
         self._revision = -1
+        self._current_at = time.monotonic()  # when `_refresh` last brought the index up
         # One batch at a time uses the index: consumers and the background refresh.
         self._lock = asyncio.Lock()
+
+    def index_age(self) -> float:
+        """Seconds since the index was last brought up to date with the committed
+        directories (since this assigner was made, before the first time): it grows
+        while the refreshes fail, say on a database that does not answer."""
+        return time.monotonic() - self._current_at
 
     async def prepare(self, sessions: async_sessionmaker) -> None:
         """Bring the index up to the committed directories, ahead of the next batch."""
@@ -170,6 +186,7 @@ class Assigner:
         current_loads = dict(loads.all())
         for supporter_id in self._caps:
             self._index.set_load(supporter_id, current_loads.get(supporter_id, 0))
+        self._current_at = time.monotonic()
 
     async def _assign(
         self, session: AsyncSession, event: IncidentReported | IncidentUpdated, trace: Context

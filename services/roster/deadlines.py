@@ -17,11 +17,15 @@ from datetime import datetime
 from opentelemetry import propagate
 from opentelemetry.context import Context
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.bus import Delivery, Outgoing, Poison
 from shared.ids import derived_event_id
 from shared.subjects import ALL_AGENCIES, subject
 from shared.timers import Timer, tombstone
+
+from .assignment_store import MatchRow, Outcome
 
 FIRED = subject(ALL_AGENCIES, "deadline", "fired")
 
@@ -76,3 +80,17 @@ def fired_of(delivery: Delivery) -> Fired:
 
 def fired_key(fired: Fired) -> str:
     return str(derived_event_id("deadline-fired", fired.assignment_id, fired.move))
+
+
+async def pending(session: AsyncSession) -> int:
+    """The deadlines pending: assignments with a deadline, not yet acknowledged, not
+    closed or released and not with the coordinators (`peerline_timers_pending`,
+    kind `acknowledgment`)."""
+    return await session.scalar(
+        select(func.count()).where(
+            MatchRow.outcome == Outcome.ASSIGNED.value,
+            MatchRow.acknowledge_by.is_not(None),
+            MatchRow.acknowledged_at.is_(None),
+            MatchRow.escalated_at.is_(None),
+        )
+    )

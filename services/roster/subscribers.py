@@ -2,7 +2,8 @@
 assignment's care gives its supporter's slot back (see `assigning`); a contact that
 closes an offer answers an assignment not yet acknowledged (`acknowledging`); a fired
 acknowledgment deadline moves an assignment on (`moving`); a daily job reminds
-supporters of training to renew (see `reminders`)."""
+supporters of training to renew (see `reminders`). The matching index's age and the
+deadlines pending are on `/metrics` (`shared.figures`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from shared.service import ServiceRuntime
 from shared.streams import CHECKINS, DEADLINES, EVENTS
 
 from . import acknowledging, deadlines, moving, reminders
-from .assigning import Assigner
+from .assigning import INDEX_AGE, Assigner
 
 DURABLE = "roster-incidents"
 CARE_DURABLE = "roster-care"
@@ -58,5 +59,7 @@ def register(runtime: ServiceRuntime) -> Assigner:
         key=deadlines.fired_key,
     )
     runtime.every("matching-index", INDEX_INTERVAL, lambda: assigner.prepare(runtime.readers))
+    INDEX_AGE.set_function(assigner.index_age)
+    runtime.figures.timers_pending("acknowledgment", deadlines.pending)
     runtime.every("training-reminders", REMINDER_INTERVAL, lambda: reminders.remind(runtime))
     return assigner

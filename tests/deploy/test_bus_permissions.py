@@ -5,6 +5,7 @@ event is refused by the server itself; and a service reads only its own durables
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,8 +25,9 @@ from services.notify.app import create_app as create_notify
 from services.roster.app import create_app as create_roster
 from shared.bus_permissions import USERS, inbox_prefix
 from shared.events import FeedbackSubmitted, IncidentReported
+from shared.figures import oldest_unacknowledged
 from shared.settings import Settings
-from shared.streams import EVENTS, provision
+from shared.streams import DLQ, EVENTS, provision
 from shared.vocab import Category
 from tests.support.natsauth import ConfiguredServer
 
@@ -157,6 +159,41 @@ async def test_a_service_reads_only_its_own_durables_through_its_own_inbox(serve
     violations = "\n".join(errors).lower()
     assert 'subscription to "ps.>"' in violations
     assert 'subscription to "_inbox_metrics.>"' in violations
+
+
+async def test_a_service_reads_its_own_figures_with_its_own_user(server, operators):
+    """What `shared.figures` reads of the bus for a service: its durables' counts, the
+    oldest message a durable has not acknowledged (through `<durable>-lag`, with the
+    durable's one filter), and its dead letters; the lag consumer with another filter
+    is refused."""
+    errors: list[str] = []
+    notify = await _as(server, "notify", errors)
+    js = notify.jetstream()
+    mine = USERS["notify"].consumes[0]
+    try:
+        await js.add_consumer(
+            mine.stream.name,
+            ConsumerConfig(
+                name=mine.durable, durable_name=mine.durable, filter_subject=mine.filter
+            ),
+        )
+        published = operators.jetstream()
+        await published.publish(f"ps.{AGENCY}.incident.reported", b"{}")  # not its filter
+        await published.publish(mine.filter.replace("*", AGENCY, 1), b"{}")
+        info = await js.consumer_info(mine.stream.name, mine.durable)
+        assert info.num_pending == 1
+        oldest = await oldest_unacknowledged(
+            js, mine.stream.name, mine.durable, mine.filter, info.ack_floor.stream_seq + 1
+        )
+        dead = await js.stream_info(DLQ.name, subjects_filter="peerline.dlq.notify.>")
+        assert errors == []
+        assert oldest is not None and abs(oldest - time.time()) < 30
+        assert not dead.state.subjects
+        with pytest.raises((NatsTimeout, NatsError)):
+            await oldest_unacknowledged(js, mine.stream.name, mine.durable, "ps.>", 1)
+    finally:
+        await notify.close()
+    assert any("permissions violation" in e.lower() for e in errors)
 
 
 @pytest.mark.parametrize(

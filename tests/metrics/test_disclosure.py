@@ -64,6 +64,29 @@ def test_tables_of_one_population_hide_the_same_totals(data, cols, sizes):
         assert disclosure.recoverable(table) == []
 
 
+@settings(max_examples=examples(150), deadline=None)
+@given(cells=tables, min_cell=st.integers(2, 6))
+def test_no_small_cell_is_pinned_by_all_the_lines_at_once(cells, min_cell):
+    """The attacker's linear program over every line and every published cell, counts
+    never below zero, fixes no suppressed small cell to one value."""
+    table = disclosure.suppress(Table(cells), min_cell)
+    assert disclosure.pinned([table], min_cell) == []
+
+
+def test_the_audit_widens_what_the_line_by_line_heuristic_leaves_pinned():
+    """A table where every line has two suppressed cells, yet the 1 at (1, 2) is fixed by
+    all the lines together (found by the audit on random tables)."""
+    cells = [[0, 13, 0, 3], [8, 1, 1, 40], [2, 0, 2, 40]]
+    heuristic = Table([row[:] for row in cells])
+    disclosure.primary(heuristic, 5)
+    while disclosure.complementary(heuristic):
+        pass
+    assert disclosure.recoverable(heuristic) == []
+    assert disclosure.pinned([heuristic], 5) != []
+    audited = disclosure.suppress(Table([row[:] for row in cells]), 5)
+    assert disclosure.pinned([audited], 5) == []
+
+
 def test_a_lone_small_cell_takes_its_row_and_column_partners_with_it():
     table = disclosure.suppress(Table([[6, 9], [1, 8]]), 5)
     assert (1, 0) in table.suppressed  # the 1

@@ -6,20 +6,26 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
 
 from services.metrics import aggregation
+from services.metrics.store import IncidentRow
 from shared.bus import Received
 from shared.db import create_engine, sessionmaker
-from shared.events import IncidentReported
+from shared.events import IncidentReported, IncidentRetracted, PeerAssigned
 from shared.tokens import Role
-from shared.vocab import Category
+from shared.vocab import Category, RetractionReason
 from tests.metrics.scenario import (
+    JAN,
     WINDOW,
     cell,
     counted,
     incident,
     january_counted,
     lines_giving_a_cell_away,
+    offered_and_contacted,
     published_cells,
     table,
 )
@@ -124,10 +130,17 @@ async def test_a_small_agency_is_shown_only_in_the_regional_rollup(metrics, agen
     await counted(metrics, 9, 5, 5, 21)
     async with client(metrics, small, Role.LEADERSHIP) as leader:
         own = (await leader.get("/v1/metrics", params=WINDOW)).json()
-    assert own["withheld"] and own["tables"] == []
+    assert own["withheld"] and own["withheld_months"] == ["2026-01"]
+    assert [v for v in published_cells(own) if v] == []  # no figure of its own
     async with client(metrics, small, Role.REGIONAL) as regional:
         region = (await regional.get("/v1/metrics", params=WINDOW)).json()
-    assert table(region, "officers_involved")["totals"][0]["value"] == 34
+        big = (await regional.get("/v1/metrics", params={**WINDOW, "agency": agency})).json()
+    # The region minus the other agency would be the small one's 3 officers: the two are
+    # never both published.
+    totals = [table(answer, "officers_involved")["totals"][0] for answer in (region, big)]
+    assert any(total["suppressed"] for total in totals)
+    published = [t["value"] for t in totals if not t["suppressed"]]
+    assert published and published[0] in (31, 34)
 
 
 async def test_a_bad_window_is_refused(metrics, agency):
@@ -146,3 +159,50 @@ async def test_a_bad_window_is_refused(metrics, agency):
     for edge in edges:
         assert edge.status_code == 422, edge.text
         assert edge.json()["errors"][0]["loc"][-1] in ("from", "to")
+
+
+async def test_a_late_event_leaves_the_frozen_months_and_counts_in_the_next_open_one(
+    metrics, agency
+):
+    """January to March are released (and frozen) when first asked for; a January
+    incident that arrives afterwards counts in April, the first month not frozen."""
+    await january_counted(metrics, agency)
+    async with client(metrics, agency, Role.REGIONAL) as regional:
+        before = (await regional.get("/v1/metrics", params=WINDOW)).json()
+        late = incident(agency, Category.FATAL_COLLISION, 4)
+        await publish(metrics.nats_url, late)
+        await counted(metrics, 9, 5, 5, 21)
+        after = (await regional.get("/v1/metrics", params=WINDOW)).json()
+    assert after == before
+    engine = create_engine(metrics.runtime.engine.url.render_as_string(hide_password=False))
+    try:
+        async with sessionmaker(engine)() as session:
+            counted_at = await session.scalar(
+                select(IncidentRow.occurred_at).where(
+                    IncidentRow.incident_id == str(late.incident_id)
+                )
+            )
+    finally:
+        await engine.dispose()
+    assert counted_at == datetime(2026, 4, 1, tzinfo=UTC)
+
+
+async def test_a_retracted_incidents_offers_are_not_counted(metrics, agency):
+    await january_counted(metrics, agency)
+    reported = incident(agency, Category.OFFICER_INVOLVED_SHOOTING, 5)
+    events, offers = offered_and_contacted(agency, 5, timedelta(hours=30))
+    assigned = [e for e in events if isinstance(e, PeerAssigned)]
+    assigned = [a.model_copy(update={"incident_id": reported.incident_id}) for a in assigned]
+    retracted = IncidentRetracted(
+        agency_id=agency,
+        occurred_at=JAN,
+        incident_id=reported.incident_id,
+        reason=RetractionReason.ENTERED_IN_ERROR,
+    )
+    await publish(metrics.nats_url, reported, *assigned, retracted)
+    await publish(metrics.nats_url, *offers)
+    await counted(metrics, 9, 5, 10, 21)
+    async with client(metrics, agency, Role.REGIONAL) as regional:
+        answer = (await regional.get("/v1/metrics", params=WINDOW)).json()
+    assert cell(answer, "first_offers", "within_72h") == {"value": 5, "suppressed": False}
+    assert cell(answer, "first_offers", "no_contact_yet") == {"value": 0, "suppressed": False}

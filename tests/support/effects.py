@@ -49,11 +49,17 @@ def effects_runtime(
     durable: str = "effects",
     before_apply: Hook | None = None,
     max_batch: int = 256,
+    **more: object,
 ) -> ServiceRuntime:
     """A runtime consuming `FeedbackSubmitted` on `durable`; `before_apply` runs inside
-    each batch's transaction, before the effects (tests make it fail or stall)."""
+    each batch's transaction, before the effects (tests make it fail or stall). `more`
+    are further settings."""
     settings = Settings(
-        service="effects", nats_url=nats_url, database_url=database_url, data_dir=data_dir
+        service="effects",
+        nats_url=nats_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        **more,
     )
     runtime = ServiceRuntime(settings, migrations=MIGRATIONS)
 
