@@ -9,32 +9,56 @@ reported as each agency's CAD would report them. One agency's check-in policy is
 compressed to minutes, so its offers fall due, close and follow up while the newcomer
 watches `peerline events tail`.
 
+Then a year of history, so a chief has figures to see: incidents of the twelve months
+before this one, reported late (dated when they occurred) through the same API, a few
+at a time. The metrics service releases a month once it has closed, and withholds an
+agency's month with fewer than 20 officers involved (docs/metrics.md): Harbor City, the
+demo agency, is busy enough that every month of its history is released, with most
+cells of 5 or more; the others are smaller, some of their months withheld. Only the
+incidents are back-dated: the services match them now, so the assignments, offers,
+contacts and feedback they set off count in the month still open. The demo waits until
+the metrics service has counted the history (each month is frozen the first time anyone
+asks for it), then prints the dashboard's address and the leadership report's.
+
 It uses the public HTTP APIs only, with tokens signed by the stack's secret as
-`peerline token` signs them, so every step is one a real caller could take. The people
-are made up, from a seeded generator and fixed ids, so every run writes the same
-region: a second run finds the roster unchanged, replaces the other records with
-themselves and is told `duplicate` for each incident.
+`peerline token` signs them, so every step is one a real caller could take; its one
+other look is at the metrics service's consumer on the bus, read-only, to know when the
+history is counted. The people and incidents are made up, from seeded generators and
+fixed ids (a history month's generator is seeded with the month), so every run writes
+the same region: a second run finds the roster unchanged, replaces the other records
+with themselves and is told `duplicate` for each incident.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import http.client
 import io
 import itertools
 import json
 import random
+import threading
 import time
-import urllib.error
-import urllib.request
+from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
+
+import nats.errors
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from peerline import natsclient
 from peerline.roster_import import ImportFailed, send
+from shared.cloudevents import decode
+from shared.events import IncidentReported
+from shared.settings import Settings
+from shared.streams import EVENTS
 from shared.tokens import Role, issue_token
 from shared.vocab import Category, TrainingArea
 
@@ -45,6 +69,10 @@ CALL_TTL = timedelta(minutes=10)  # the demo's own calls: a run takes seconds
 TRY_TTL = timedelta(hours=1)  # the tokens printed for the newcomer
 TIMEOUT = 30.0
 ASSIGNMENT_WAIT = 20.0  # seconds to wait for the first assignment to show
+HISTORY_MONTHS = 12  # closed months of back-dated incidents, for the metrics to release
+HISTORY_WORKERS = 8  # history reports in flight at once
+COUNT_WAIT = 30.0  # seconds to wait for the metrics service to count the history
+METRICS_DURABLE = "metrics-events"  # its consumer of PEERLINE_EVENTS (docs/metrics.md)
 
 # The one agency whose offers come in minutes rather than days: minutes after the
 # incident when the first offer falls due, when its window closes, when a follow-up is due.
@@ -57,8 +85,9 @@ COMPRESSED_POLICY = {
     "follow_up_min_gap": "PT1M",
 }
 
-# Calls go straight to the local stack, whatever HTTP proxy the environment names.
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# Calls go straight to the local stack, whatever HTTP proxy the environment names, each
+# thread keeping its connection to each service open from one call to the next.
+_KEPT = threading.local()
 
 
 class DemoFailed(Exception):
@@ -66,6 +95,16 @@ class DemoFailed(Exception):
 
 
 # The region.
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How busy an agency is in a month of the demo's history: per category, a least
+    number of critical incidents and up to `more` on top, at random; each involving from
+    `crew[0]` to `crew[1]` officers of one unit, their sergeant among them."""
+
+    categories: tuple[tuple[Category, int, int], ...]
+    crew: tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -83,6 +122,7 @@ class Agency:
     coordinator: str
     share_with_region: bool
     use_regional_pool: bool
+    pace: Pace
 
 
 POLICE = ("Officer", "Corporal", "Sergeant", "Lieutenant", "Captain", "Deputy Chief", "Chief")
@@ -103,6 +143,16 @@ AGENCIES = (
         coordinator="Dana Whitfield",
         share_with_region=True,
         use_regional_pool=True,
+        pace=Pace(
+            (
+                (Category.FATAL_COLLISION, 5, 2),
+                (Category.VIOLENT_DEATH_SCENE, 5, 1),
+                (Category.OFFICER_SERIOUSLY_INJURED, 0, 3),
+                (Category.CHILD_DEATH_OR_SERIOUS_INJURY, 0, 1),
+                (Category.OFFICER_INVOLVED_SHOOTING, 0, 1),
+            ),
+            crew=(3, 4),
+        ),
     ),
     Agency(
         "CA0190100",
@@ -118,6 +168,14 @@ AGENCIES = (
         coordinator="Renee Castillo",
         share_with_region=True,
         use_regional_pool=True,
+        pace=Pace(
+            (
+                (Category.FATAL_COLLISION, 2, 3),
+                (Category.VIOLENT_DEATH_SCENE, 1, 3),
+                (Category.HOSTAGE_OR_BARRICADE, 0, 2),
+            ),
+            crew=(2, 4),
+        ),
     ),
     Agency(
         "CA0190200",
@@ -133,9 +191,13 @@ AGENCIES = (
         coordinator="Tom Becker",
         share_with_region=False,
         use_regional_pool=True,
+        pace=Pace(
+            ((Category.FATAL_COLLISION, 1, 2), (Category.VIOLENT_DEATH_SCENE, 0, 2)),
+            crew=(2, 3),
+        ),
     ),
 )
-DEMO_AGENCY = AGENCIES[0]  # its check-ins are compressed to minutes
+DEMO_AGENCY = AGENCIES[0]  # check-ins in minutes; the busiest, its chief shown the figures
 TIMEZONE = "America/Los_Angeles"
 
 FIRST_NAMES = {
@@ -197,13 +259,16 @@ class Roster(NamedTuple):
 
     def crew(self, unit: str, count: int) -> list[Officer]:
         """The first `count` line officers of `unit` who are not supporters."""
+        return self.line(unit)[:count]
+
+    def line(self, unit: str) -> list[Officer]:
+        """The line officers of `unit` who are not supporters."""
         supporting = {s.officer.personnel_id for s in self.supporters}
-        line = [
+        return [
             o
             for o in self.officers
             if o.unit == unit and o.personnel_id not in supporting and o.rank in _LINE_RANKS
         ]
-        return line[:count]
 
 
 _LINE_RANKS = {rank for ranks in (POLICE, SHERIFF) for rank in ranks[:2]}
@@ -468,6 +533,7 @@ class Incident:
     kind: dict[str, str]  # {"category": ...} or, as a CAD sends it, {"source_type": ...}
     involved: list[tuple[str, str]]  # (personnel_id, role)
     preferences: dict[str, dict]  # officers' own wishes, set before the report
+    occurred_at: datetime | None = None  # None: as the demo runs
 
 
 def incidents(region: dict[str, Roster]) -> list[Incident]:
@@ -537,6 +603,69 @@ def incidents(region: dict[str, Roster]) -> list[Incident]:
     ]
 
 
+# The history: a year of incidents, each agency's CAD reporting them late.
+
+
+def history_months(today: date) -> list[date]:
+    """The first days of the `HISTORY_MONTHS` months before `today`'s, oldest first."""
+    months, first = [], today.replace(day=1)
+    for _ in range(HISTORY_MONTHS):
+        first = (first - timedelta(days=1)).replace(day=1)
+        months.append(first)
+    return months[::-1]
+
+
+def history(region: dict[str, Roster], today: date) -> list[Incident]:
+    """The incidents of every agency in the twelve months before `today`'s, as its
+    `pace` says. A month's are the same whenever the demo runs (its generator is seeded
+    with the agency and the month), so a second run is told `duplicate` for each."""
+    return [
+        incident
+        for month in history_months(today)
+        for agency in AGENCIES
+        for incident in _month(agency, region[agency.agency_id], month)
+    ]
+
+
+def _month(agency: Agency, region: Roster, first: date) -> list[Incident]:
+    rng = random.Random(f"{agency.agency_id}/{first:%Y-%m}")
+    days = ((first + timedelta(days=31)).replace(day=1) - first).days
+    supervisors = {o.personnel_id: o for o in region.officers}
+    happened = []
+    for category, least, more in agency.pace.categories:
+        for _ in range(least + rng.randint(0, more)):
+            unit = rng.choice(agency.units)
+            crew = rng.sample(region.line(unit), rng.randint(*agency.pace.crew) - 1)
+            sergeant = supervisors[crew[0].supervisor_id]
+            involved = [
+                (crew[0].personnel_id, "primary"),
+                *((o.personnel_id, "assisting") for o in crew[1:]),
+                (sergeant.personnel_id, "supervisor"),
+            ]
+            moment = datetime(
+                first.year,
+                first.month,
+                rng.randint(1, days),
+                rng.randint(0, 23),
+                rng.randint(0, 59),
+                tzinfo=UTC,
+            )
+            happened.append((moment, category, unit, involved))
+    happened.sort(key=lambda h: h[0])
+    return [
+        Incident(
+            agency,
+            f"HIST-{first:%Y-%m}-{number:02d}",
+            f"{category.value.replace('_', ' ')}, {unit}, {len(involved)} officers",
+            {"category": category.value},
+            involved,
+            {},
+            moment,
+        )
+        for number, (moment, category, unit, involved) in enumerate(happened, start=1)
+    ]
+
+
 # Running it.
 
 
@@ -563,30 +692,52 @@ class Stack(NamedTuple):
 
 
 def call(method: str, url: str, token: str, body: Any = None) -> Any:
-    """One JSON request; its answer, or `DemoFailed` with the problem's detail."""
-    request = urllib.request.Request(
-        url,
-        data=None if body is None else json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with _DIRECT.open(request, timeout=TIMEOUT) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as refused:
+    """One JSON request; its answer, or `DemoFailed` with the problem's detail. Every
+    call is one a second run repeats harmlessly, so a kept connection the service has
+    closed meanwhile is simply tried again on a new one."""
+    parts = urlsplit(url)
+    target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    for fresh in (False, True):
+        connection = _connection(parts.scheme, parts.netloc, fresh)
         try:
-            problem = json.loads(refused.read())
+            connection.request(method, target, data, headers)
+            response = connection.getresponse()
+            payload = response.read()
+            break
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            connection.close()
+            if fresh:
+                raise DemoFailed(f"cannot reach {url}: {exc}") from None
+        except (OSError, http.client.HTTPException) as exc:
+            connection.close()
+            raise DemoFailed(f"cannot reach {url}: {exc}") from None
+    if response.status >= 400:
+        try:
+            problem = json.loads(payload)
             detail = problem.get("detail") or problem.get("title")
-        except ValueError:
-            detail = refused.reason
-        raise DemoFailed(f"{method} {url} answered {refused.code}: {detail}") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise DemoFailed(f"cannot reach {url}: {exc}") from None
+        except (ValueError, AttributeError):
+            detail = response.reason
+        raise DemoFailed(f"{method} {url} answered {response.status}: {detail}")
+    return json.loads(payload)
+
+
+def _connection(scheme: str, netloc: str, fresh: bool) -> http.client.HTTPConnection:
+    """This thread's connection to `netloc`: the one kept, unless `fresh`."""
+    kept: dict = _KEPT.__dict__.setdefault("connections", {})
+    if fresh or (scheme, netloc) not in kept:
+        if (scheme, netloc) in kept:
+            kept[scheme, netloc].close()
+        kind = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+        kept[scheme, netloc] = kind(netloc, timeout=TIMEOUT)
+    return kept[scheme, netloc]
 
 
 def run(info: dict, secret: str, data_dir: Path, out: Writer) -> None:
     """Write the sample region into the stack that `info` (the stack.json in `data_dir`)
-    describes, report the incidents and print how to follow what happens next."""
+    describes, report the incidents and the year before, and print how to follow what
+    happens next and where the figures are."""
     stack = Stack(info, secret)
     for service in ("roster", "checkins", "incidents"):
         stack.url(service)  # each is there, before anything is written
@@ -614,20 +765,33 @@ def run(info: dict, secret: str, data_dir: Path, out: Writer) -> None:
     call("PUT", policy_url, stack.coordinator_token(DEMO_AGENCY), COMPRESSED_POLICY)
 
     out("\nIncidents, reported as each agency's CAD would:")
-    now = datetime.now(UTC).isoformat()
+    now = datetime.now(UTC)
     reported = set()
     for incident in demo_incidents:
-        body = {
-            "external_id": incident.external_id,
-            **incident.kind,
-            "occurred_at": now,
-            "involved": [{"personnel_id": p, "role": r} for p, r in incident.involved],
-        }
-        ingest = stack.token(incident.agency.agency_id, Role.INGEST)
-        answer = call("POST", f"{stack.url('incidents')}/v1/incidents", ingest, body)
+        answer = _report(stack, incident, now)
         reported.add(answer["incident_id"])
         status = answer["status"]
         out(f"  {incident.agency.agency_id}  {incident.external_id:<13} {incident.what}: {status}")
+
+    months = history_months(now.date())
+    past = history(region, now.date())
+    out(
+        f"\nA year of history, {months[0]:%b %Y} to {months[-1]:%b %Y}, reported late as "
+        "each CAD would, for the\nmetrics to release month by month. One more than 30 "
+        "days old is history: counted,\nmatched with no one; a recent one is matched as any "
+        "late report is."
+    )
+    answers = _report_all(stack, past, now)
+    for agency in AGENCIES:
+        mine = [(i, a) for i, a in zip(past, answers, strict=True) if i.agency is agency]
+        officers = sum(len(i.involved) for i, _ in mine)
+        statuses = Counter(a["status"] for _, a in mine)
+        out(
+            f"  {agency.agency_id}  {len(mine)} incidents, {officers} officers involved: "
+            + ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        )
+    accepted = {a["incident_id"] for a in answers if a["status"] == "accepted"}
+    counted = "metrics" not in stack.info.get("services", {}) or _await_counted(stack, accepted)
 
     out("")
     assignment = _first_assignment(stack, reported)
@@ -639,6 +803,34 @@ def run(info: dict, secret: str, data_dir: Path, out: Writer) -> None:
         out(f"\nOpen {stack.url('portal')} and sign in as one of:")
         for person in chosen:
             out(f"  {person['label']}")
+    if "metrics" in stack.info.get("services", {}):
+        out("")
+        for line in _figures(stack, months, now, counted):
+            out(line)
+
+
+def _report(stack: Stack, incident: Incident, now: datetime) -> dict:
+    """`POST /v1/incidents` as the agency's CAD; the answer (`status`, `incident_id`)."""
+    body = {
+        "external_id": incident.external_id,
+        **incident.kind,
+        "occurred_at": (incident.occurred_at or now).isoformat(),
+        "involved": [{"personnel_id": p, "role": r} for p, r in incident.involved],
+    }
+    ingest = stack.token(incident.agency.agency_id, Role.INGEST)
+    return call("POST", f"{stack.url('incidents')}/v1/incidents", ingest, body)
+
+
+def _report_all(stack: Stack, reports: list[Incident], now: datetime) -> list[dict]:
+    """Every report, `HISTORY_WORKERS` at a time (the incidents service commits the
+    reports waiting together); the answers in order. The first refusal stops the rest."""
+    with ThreadPoolExecutor(HISTORY_WORKERS) as pool:
+        futures = [pool.submit(_report, stack, incident, now) for incident in reports]
+        try:
+            return [future.result() for future in futures]
+        except DemoFailed:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 def people(region: dict[str, Roster], assignment: dict | None) -> list[dict]:
@@ -814,6 +1006,94 @@ def _next_steps(stack: Stack, assignment: dict | None, data_dir: Path) -> list[s
         f"  {'NATS':<10} {natsclient.shown(stack.info['nats_url'])}",
     ]
     return lines
+
+
+def _await_counted(stack: Stack, incident_ids: set[str]) -> bool:
+    """Whether the metrics service has counted the reports of `incident_ids` within
+    `COUNT_WAIT`: a month's figures are frozen the first time anyone asks for them, so
+    the dashboard is not worth opening before."""
+    if not incident_ids:
+        return True
+    try:
+        return asyncio.run(
+            asyncio.wait_for(_counted(stack.info["nats_url"], incident_ids), COUNT_WAIT)
+        )
+    except (TimeoutError, OSError, nats.errors.Error):
+        return False
+
+
+async def _counted(nats_url: str, incident_ids: set[str]) -> bool:
+    """Reads where each report is stored in `PEERLINE_EVENTS`, then waits until the
+    metrics service's durable has acknowledged everything up to the last of them."""
+    nc = await natsclient.connect(nats_url, name="peerline demo")
+    try:
+        js = nc.jetstream()
+        reports = await js.subscribe(
+            IncidentReported.subject_pattern(),
+            stream=EVENTS.name,
+            ordered_consumer=True,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        waiting, last = set(incident_ids), 0
+        while waiting:
+            msg = await reports.next_msg(timeout=COUNT_WAIT)
+            with contextlib.suppress(ValueError):
+                incident_id = str(decode(msg.headers or {}, msg.data).incident_id)
+                if incident_id in waiting:
+                    waiting.discard(incident_id)
+                    last = max(last, msg.metadata.sequence.stream)
+        await reports.unsubscribe()
+        while True:
+            durable = await js.consumer_info(EVENTS.name, METRICS_DURABLE)
+            if durable.ack_floor.stream_seq >= last or not (
+                durable.num_pending or durable.num_ack_pending
+            ):
+                return True
+            await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
+
+
+def _figures(stack: Stack, months: list[date], now: datetime, counted: bool) -> list[str]:
+    """Where the chief of the demo agency sees the program's figures: the dashboard and
+    the leadership report of the last quarter whose months are all released."""
+    metrics = stack.url("metrics")
+    agency = DEMO_AGENCY.agency_id
+    leader = stack.token(agency, Role.LEADERSHIP, f"{DEMO_AGENCY.prefix}-CHIEF", TRY_TTL)
+    quarter = last_closed_quarter(now)
+    lines = [
+        f"The program's figures, as {DEMO_AGENCY.place}'s chief sees them (role leadership):",
+        f"  Each month is released once it has closed: {months[0]:%b %Y} to {months[-1]:%b %Y} "
+        "show the history's",
+        "  incidents and officers involved; the offers, contacts and feedback it sets off "
+        "happen now",
+        f"  and count in {now:%B %Y}, released when it ends.",
+        "  The dashboard (the token after # stays in your browser; valid for an hour, and",
+        f"  `peerline token --agency {agency} --role leadership` makes another):",
+        f"    {metrics}/dashboard#token={leader}",
+        f"  The leadership report of {quarter}, the last quarter released (a page of HTML; "
+        "add ?format=pdf for a PDF):",
+        f"    export LEADER_TOKEN={leader}",
+        f"    curl -s {metrics}/v1/reports/{quarter} -H {_bearer('LEADER_TOKEN')} "
+        f"-o report-{quarter}.html",
+    ]
+    if not counted:
+        lines.insert(
+            1,
+            "  (The metrics service is still counting the history: give it a minute before "
+            "you ask; each month is frozen the first time anyone does.)",
+        )
+    return lines
+
+
+def last_closed_quarter(now: datetime) -> str:
+    """The last quarter whose months the metrics service releases by `now` (each once
+    closed, `metrics_release_after_hours` after its end)."""
+    closed = now - timedelta(hours=Settings().metrics_release_after_hours)
+    year, quarter = closed.year, (closed.month - 1) // 3  # the one before `closed`'s
+    if quarter == 0:
+        year, quarter = year - 1, 4
+    return f"{year}-Q{quarter}"
 
 
 def _bearer(variable: str) -> str:

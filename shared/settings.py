@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8082",
         description="The roster's base URL: notify looks recipients' contact details up there.",
     )
+    roster_match_within_days: int = Field(
+        default=30,
+        ge=1,
+        description="Days after an incident within which the roster still matches its "
+        "officers with peers; an older report (a CAD's history) is counted, not matched.",
+    )
     portal_url: str = Field(
         default="http://127.0.0.1:8080",
         description="The portal's base URL, for links in notifications.",
@@ -232,6 +238,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Total privacy loss allowed per period across DP releases; a release "
         "that would exceed it is refused.",
+    )
+    metrics_goal_within_72h: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="The program's goal for the share of officers offered support who are "
+        "reached within 72 hours of the incident; the leadership report sets the share "
+        "beside it.",
     )
 
     publish_timeout: float = 5.0

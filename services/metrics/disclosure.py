@@ -6,10 +6,11 @@ totals, column totals and grand total. Two steps:
 1. primary suppression: every cell, total included, holding 1 to `min_cell - 1`;
 2. complementary suppression: a *line* is a row with its row total, a column with its
    column total, the totals row with the grand total, or the totals column with the
-   grand total. A line with exactly one suppressed cell gives that cell away by
+   grand total. A line with exactly one suppressed non-zero cell gives that cell away by
    subtraction (total minus the published rest), so in every such line the next-smallest
    non-zero published cell is suppressed too (a zero only when no non-zero is left);
-   this repeats until no line has exactly one suppressed cell.
+   this repeats until no line has exactly one. (A withheld agency's zero may be given
+   away: it names no one.)
 
 This is the standard line-by-line heuristic: no suppressed value is the difference of
 one published total and published cells. It is not enough on its own: an attacker who
@@ -86,8 +87,8 @@ def complementary(table: Table) -> bool:
     changed = False
     for line in table.lines():
         hidden = [at for at in line if at in table.suppressed]
-        if len(hidden) != 1:
-            continue
+        if len(hidden) != 1 or table.value(hidden[0]) == 0:
+            continue  # a zero given away names no one (the audit still checks the rest)
         shown = [at for at in line if at not in table.suppressed]
         if not shown:
             continue
@@ -184,10 +185,11 @@ def _widen_pinned(tables: Sequence[Table], min_cell: int) -> bool:
 
 
 def recoverable(table: Table) -> list[Cell]:
-    """Suppressed cells that one line gives away by subtraction (for tests and checks)."""
+    """Suppressed non-zero cells that one line gives away by subtraction (for tests and
+    checks); a zero given away names no one."""
     out = []
     for line in table.lines():
         hidden = [at for at in line if at in table.suppressed]
-        if len(hidden) == 1:
+        if len(hidden) == 1 and table.value(hidden[0]) != 0:
             out.append(hidden[0])
     return out

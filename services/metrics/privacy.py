@@ -34,9 +34,15 @@ class BudgetSpent(Exception):
         self.periods = periods
 
 
+def scale_of(epsilon: float, tables: int) -> float:
+    """The Laplace scale each count of a release gets: its epsilon split over its
+    tables, each of sensitivity 1."""
+    return tables / epsilon
+
+
 def noise(epsilon: float, tables: int):
     """A function adding the release's noise to one count (never below zero)."""
-    scale = tables / epsilon
+    scale = scale_of(epsilon, tables)
     mechanism = dp.m.make_laplace(dp.atom_domain(T=int), dp.absolute_distance(T=int), scale)
     assert mechanism.map(1) <= epsilon / tables + 1e-12  # each table within its share
 
@@ -49,19 +55,30 @@ def noise(epsilon: float, tables: int):
 async def spend(
     session: AsyncSession, periods: Iterable[str], epsilon: float, budget: float
 ) -> None:
-    """Record `epsilon` against every period, or raise `BudgetSpent` changing nothing."""
-    periods = list(periods)
+    """Record `epsilon` against every period, or raise `BudgetSpent` changing nothing.
+
+    Replicas releasing at once must not both spend the last of a budget: the periods'
+    rows are written first (SQLite then holds its one write lock until the commit) and
+    read `FOR UPDATE` (PostgreSQL locks them until the commit), so a second release
+    reads what the first spent."""
+    periods = sorted(set(periods))
+    insert = upsert_insert(session)(LedgerRow)
+    await session.execute(
+        insert.on_conflict_do_nothing(index_elements=["period"]),
+        [{"period": p, "spent": 0.0} for p in periods],
+    )
     spent = dict(
         (
             await session.execute(
-                select(LedgerRow.period, LedgerRow.spent).where(LedgerRow.period.in_(periods))
+                select(LedgerRow.period, LedgerRow.spent)
+                .where(LedgerRow.period.in_(periods))
+                .with_for_update()
             )
         ).all()
     )
     over = [p for p in periods if spent.get(p, 0.0) + epsilon > budget + 1e-9]
     if over:
         raise BudgetSpent(over)
-    insert = upsert_insert(session)(LedgerRow)
     stmt = insert.on_conflict_do_update(
         index_elements=["period"], set_={"spent": LedgerRow.spent + insert.excluded.spent}
     )

@@ -58,6 +58,7 @@ async def release(rt: ServiceRuntime, caller: Principal, asked: Asked) -> dict:
         "privacy": mode.value,
         "min_cell": settings.metrics_min_cell,
         "epsilon": None,
+        "noise_scale": None,
         "withheld": None,
     }
     noise = None
@@ -81,7 +82,9 @@ async def release(rt: ServiceRuntime, caller: Principal, asked: Asked) -> dict:
     if noise is not None:
         async with rt.readers() as session:
             counts = await read_counts(session, scope, window)
-        return head | build(counts, settings.metrics_min_cell, noise)
+        tables = len(MEASURES) + 1
+        head["noise_scale"] = privacy.scale_of(settings.metrics_dp_epsilon, tables)
+        return head | _noted(build(counts, settings.metrics_min_cell, noise), head, tables)
     return head | await _assembled(rt, scope, window)
 
 
@@ -123,6 +126,20 @@ async def _assembled(rt: ServiceRuntime, scope: str | None, window: Window) -> d
         "withheld_months": withheld,
         "withheld": WITHHELD if withheld else None,
     } | answer
+
+
+def _noted(answer: dict, head: dict, tables: int) -> dict:
+    """Every noisy number with its noise scale and the epsilon its table spent beside it,
+    so whoever reads one number alone knows how far to trust it."""
+    note = {"noise_scale": head["noise_scale"], "epsilon": head["epsilon"] / tables}
+    for table in answer["tables"]:
+        cells = [*(table["totals"] or []), table["total"]]
+        for row in table["rows"]:
+            cells += [*row["cells"], row["total"]]
+        for cell in cells:
+            if cell is not None and cell["value"] is not None:
+                cell.update(note)
+    return answer
 
 
 WITHHELD = (

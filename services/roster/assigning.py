@@ -5,9 +5,11 @@ order inside the batch's transaction:
 
 - `IncidentReported` and `IncidentUpdated`: every involved officer without an outcome
   for this incident yet is matched (so an update assigns only the officers it adds,
-  and an update that arrives first does the report's work). Each outcome is recorded
-  once per (incident, officer): `PeerAssigned`, `AssignmentUnfilled`, or, for an
-  officer who opted out, nothing on the bus at all.
+  and an update that arrives first does the report's work), unless the incident
+  occurred more than `PEERLINE_ROSTER_MATCH_WITHIN_DAYS` ago: a CAD's history is counted
+  by metrics, and nobody is sent to an officer about an incident of last year. Each
+  outcome is recorded once per (incident, officer): `PeerAssigned`,
+  `AssignmentUnfilled`, or, for an officer who opted out, nothing on the bus at all.
 - `IncidentRetracted`: the incident's assignments are released and their supporters'
   loads given back; its unfilled outcomes are released too, so the coordinators' list
   of unfilled assignments holds only those still to fill.
@@ -120,9 +122,12 @@ class Assigner:
     """Applies incident events; holds this process's matching index. `clock` is the
     time every decision is taken at (a test's own clock in the unit tier)."""
 
-    def __init__(self, source: str, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, source: str, clock: Clock = utcnow, match_within: timedelta = timedelta(days=30)
+    ) -> None:
         self.source = source
         self.clock = clock
+        self.match_within = match_within  # older incidents are history: counted, not matched
         self._index: RosterIndex | None = None
         self._caps: dict[str, int] = {}  # supporter: max open assignments
         self._settings: dict[str, AgencySettings] = {}
@@ -191,6 +196,9 @@ class Assigner:
     async def _assign(
         self, session: AsyncSession, event: IncidentReported | IncidentUpdated, trace: Context
     ) -> None:
+        now = self.clock()
+        if event.occurred_at < now - self.match_within:
+            return  # a CAD's history, reported long after: metrics count it, nobody is sent
         incident_id = str(event.incident_id)
         done = set(
             await session.scalars(
@@ -209,7 +217,6 @@ class Assigner:
             involved=frozenset(i.personnel_id for i in event.involved),
         )
         case = Case(event.incident_id, event.agency_id, event.category, event.occurred_at)
-        now = self.clock()
         while todo:
             retry = []
             for result in self._index.assign(incident, todo, now):

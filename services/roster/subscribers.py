@@ -7,6 +7,8 @@ deadlines pending are on `/metrics` (`shared.figures`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared import subjects
@@ -28,7 +30,9 @@ INDEX_INTERVAL = 15.0  # seconds between checks that the matching index is curre
 def register(runtime: ServiceRuntime) -> Assigner:
     """Wire the consumers and jobs; the assigner is returned for the routes that match
     (an officer's request, a coordinator giving a waiting assignment)."""
-    assigner = Assigner(runtime.source)
+    assigner = Assigner(
+        runtime.source, match_within=timedelta(days=runtime.settings.roster_match_within_days)
+    )
 
     async def care(session: AsyncSession, items: list[Received[CheckInClosed]]) -> None:
         await acknowledging.reached(session, items, source=runtime.source, clock=assigner.clock)

@@ -36,7 +36,8 @@ OTHER = "ZZ9990000"  # an agency of the region with nothing of its own yet
 # Path parameters that are keys within the caller's own agency, not another's records
 # (a personnel id is unique only within its agency: another agency's `B1234` is someone
 # else): a route with them acts on the caller's agency, which the snapshot of A checks.
-OWN_AGENCY_KEYS = {"personnel_id", "code", "category", "area"}
+# A report's period names no one's record: each caller gets its own agency's report.
+OWN_AGENCY_KEYS = {"personnel_id", "code", "category", "area", "period"}
 REFUSED = {403, 404}
 # Roles that serve the whole region by design: the operators see every agency's
 # deliveries (which supporter, never which officer), so A's supporter ids may show.
@@ -145,6 +146,7 @@ async def _a_records(region: Region, client) -> dict[str, str]:
         "code": "WALL-TEST",
         "category": "default",
         "area": "active_listening",
+        "period": "2026-Q1",
     }
 
 

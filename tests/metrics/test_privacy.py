@@ -3,6 +3,7 @@ and a refusal once it is spent."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -59,3 +60,40 @@ def test_the_noise_is_centred_on_the_count_and_never_negative():
     assert abs(sum(draws) / len(draws) - 100) < 1
     assert len(set(draws)) > 5  # it is noise
     assert min(add(0) for _ in range(200)) == 0
+
+
+async def test_every_noisy_number_carries_its_noise_scale_and_epsilon(dp_metrics, agency):
+    async with client(dp_metrics, agency, Role.REGIONAL) as regional:
+        answer = (await regional.get("/v1/metrics", params={**WINDOW, "privacy": "dp"})).json()
+    tables = len(answer["tables"])
+    cell = table(answer, "incidents")["rows"][0]["cells"][0]
+    assert answer["noise_scale"] == tables / 1.0
+    assert cell["noise_scale"] == answer["noise_scale"]
+    assert cell["epsilon"] == pytest.approx(1.0 / tables)
+
+
+async def test_two_replicas_racing_spend_the_last_of_a_budget_once(
+    nats_url, database_url, tmp_path, agency
+):
+    """Budget for one release left; two replicas on one database release at once: one
+    answers, the other is refused, and the ledger holds exactly the budget."""
+    settings = metrics_settings(
+        nats_url, database_url, tmp_path / "m", metrics_dp_epsilon=1.0, metrics_dp_budget=1.0
+    )
+    replicas = [
+        serve_app(create_app(settings, exporter=InMemorySpanExporter()), None, nats_url)
+        for _ in range(2)
+    ]
+    running = [next(replica) for replica in replicas]
+    try:
+        params = {**WINDOW, "privacy": "dp"}
+
+        async def ask(service):
+            async with client(service, agency, Role.REGIONAL) as regional:
+                return (await regional.get("/v1/metrics", params=params)).status_code
+
+        answers = await asyncio.gather(*(ask(service) for service in running))
+    finally:
+        for replica in replicas:
+            next(replica, None)
+    assert sorted(answers) == [200, 409]

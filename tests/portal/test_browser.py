@@ -271,10 +271,20 @@ def test_a_coordinator_sees_the_bad_cell_fixes_it_and_imports(stack, page, tmp_p
 
 
 def test_a_leader_opens_the_dashboard_and_the_quarterly_report(stack, page):
+    """The dashboard opens with the leader's own session: the portal asks for the charts
+    with the token it signs, and none reaches the page. A new agency has nothing counted:
+    one line says so, under whose figures and which months they are."""
     agency = new_agency()
     sign_in(page, stack.portal, agency, "leadership", "L-1")
     assert page.url.endswith("/dashboard")
     expect(page.get_by_role("heading", name="Is the program working?")).to_be_visible()
+    scope = page.locator(".dashboard .scope")
+    expect(scope).to_contain_text(f"Agency {agency}")
+    expect(scope).to_contain_text("month by month")
+    expect(page.locator(".dashboard .empty")).to_contain_text("Nothing counted in")
+    assert "eyJ" not in page.content()  # no token (a JWT) in the page
+    accessible(page)
+    screenshot(page, "leader-dashboard")
     follow(page, page.get_by_role("link", name="Quarterly report").first)
     assert page.get_by_role("heading", level=1).inner_text().startswith("Peer support program")
     assert "Agency " + agency in page.content()

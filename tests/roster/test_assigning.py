@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from datetime import timedelta
 
 from services.roster.app import create_app
 from shared.events import (
@@ -172,3 +173,21 @@ async def test_an_officers_background_on_their_record_finds_a_peer_who_shares_it
         [assigned] = await log.wait_for(PeerAssigned)
     assert assigned.supporter_id == "S-B"
     assert AssignmentReason.BACKGROUND_MATCH in assigned.reasons
+
+
+async def test_an_incident_reported_long_after_it_happened_is_history_not_matched(
+    roster, agency
+):
+    """A CAD sending last year's incidents (a backfill) sends nobody to those officers;
+    an incident of last week is matched as any other."""
+    async with coordinator(roster, agency) as client:
+        await add_supporter(client, agency, "S-A", "PSO-1")
+    old = reported(agency, ("B1", InvolvedRole.PRIMARY))
+    old = old.model_copy(update={"occurred_at": old.occurred_at - timedelta(days=200)})
+    recent = reported(agency, ("B2", InvolvedRole.PRIMARY))
+    recent = recent.model_copy(update={"occurred_at": recent.occurred_at - timedelta(days=7)})
+    async with EventLog(roster.nats_url, f"ps.{agency}.assignment.*", EVENTS.name) as log:
+        await publish(roster.nats_url, old, recent)
+        [assigned] = await log.wait_for(PeerAssigned)
+    assert assigned.personnel_id == "B2"
+    assert not log.of_type(AssignmentUnfilled)

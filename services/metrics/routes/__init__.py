@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import dashboard, metrics
+from . import dashboard, metrics, reports
 
-ROUTERS = (metrics.router, dashboard.router)
+ROUTERS = (metrics.router, reports.router, dashboard.router)
 # The dashboard's page is code and styles only; its data is fetched with a token.
 ANONYMOUS_PATHS: frozenset[str] = frozenset({dashboard.PAGE_PATH})

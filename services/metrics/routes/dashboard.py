@@ -25,18 +25,32 @@ PAGE = """<!doctype html>
 <meta name="referrer" content="no-referrer">
 <title>Peerline: program dashboard</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:1rem;color:#1a202c;max-width:1200px}
-h1{font-size:1.3rem} #charts{display:flex;flex-wrap:wrap;gap:1rem}
-figure{margin:0;border:1px solid #e2e8f0;border-radius:6px;padding:.5rem;background:#fff}
-svg{max-width:100%;height:auto} .title{font-weight:600;font-size:13px}
-.axis,.num{font-size:10px;text-anchor:middle} .cat{font-size:11px;text-anchor:end}
-.end{font-size:11px} .withheld,#status{color:#744210}
-form{margin:.5rem 0} input{width:24rem;max-width:100%}
+body{font-family:system-ui,sans-serif;margin:.75rem;color:#1a202c;max-width:1200px;line-height:1.4}
+h1{font-size:1.3rem;margin:.2rem 0} .lead{margin:.2rem 0;color:#4a5568}
+form{margin:.5rem 0} input{width:24rem;max-width:100%} #status{color:#744210}
+.scope{font-size:1.05rem;margin:.6rem 0 .2rem}
+.key{list-style:none;padding:0;margin:.3rem 0 1rem;font-size:.9rem;color:#4a5568}
+.key li{margin:.15rem 0} .key svg,.legend svg{vertical-align:-2px}
+.key .dash{display:inline-block;width:14px;text-align:center;font-weight:700}
+.charts{display:grid;gap:.8rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,320px),1fr))}
+.charts figure{margin:0;border:1px solid #cbd5e0;border-radius:8px;padding:.5rem .6rem;
+background:#fff;min-width:0}
+.charts figcaption{font-weight:600;font-size:.95rem;line-height:1.3;margin-bottom:.3rem}
+.charts .when{display:block;font-weight:400;color:#4a5568;font-size:.85rem}
+.charts figure>svg{display:block;width:100%;height:auto}
+.legend{list-style:none;padding:0;margin:0 0 .3rem;display:flex;flex-wrap:wrap;
+gap:.1rem .8rem;font-size:.85rem}
+.chart-note{font-size:.85rem;color:#4a5568;margin:.3rem 0 0}
+.charts details{font-size:.85rem;margin-top:.3rem}
+.charts summary{cursor:pointer;color:#1b5e9f;min-height:24px;padding-top:.2rem}
+.charts table{border-collapse:collapse;width:100%;margin:.3rem 0}
+.charts caption{text-align:left;font-weight:600}
+.charts th,.charts td{border:1px solid #e2e8f0;padding:.1rem .3rem;text-align:left}
+.withheld{color:#744210} .empty{color:#4a5568;margin-top:1rem}
 </style></head>
 <body>
 <h1>Peerline: is the program working?</h1>
-<p>Anonymous figures only. Small counts are <em>suppressed</em> (hatched) so that no
-one can be singled out.</p>
+<p class="lead">Anonymous figures only: no one can be singled out from them.</p>
 <form id="signin" hidden><label>Access token <input id="token" type="password"
 autocomplete="off"></label> <button>Show</button></form>
 <p id="status">Loading…</p>

@@ -1,6 +1,16 @@
 """The leader's pages: the program dashboard and a printable quarterly report, drawn
 from the metrics service's protected release with the leader's own session: anonymous
-figures only, small cells suppressed (no token to paste)."""
+figures only, small cells suppressed (no token to paste).
+
+The dashboard is opened here, from the leader's navigation, not by a link to the metrics
+service's own page: the portal asks for the charts with the short-lived token it signs
+for the leader (`backend`), so no token ever reaches the browser, and the metrics
+service need not be reachable from it (in a region it listens on the admin network
+only). Its page, `/dashboard#token=…` (decision 0041), is for a local stack and
+operators (docs/metrics.md). The charts carry whose figures they are and which months,
+their key and legends (`services/metrics/charts.py`); the portal's style sheet draws
+them, as its policy lets no style into a page inline.
+"""
 
 from __future__ import annotations
 
