@@ -175,9 +175,7 @@ async def test_an_officers_background_on_their_record_finds_a_peer_who_shares_it
     assert AssignmentReason.BACKGROUND_MATCH in assigned.reasons
 
 
-async def test_an_incident_reported_long_after_it_happened_is_history_not_matched(
-    roster, agency
-):
+async def test_an_incident_reported_long_after_it_happened_is_history_not_matched(roster, agency):
     """A CAD sending last year's incidents (a backfill) sends nobody to those officers;
     an incident of last week is matched as any other."""
     async with coordinator(roster, agency) as client:
