@@ -10,7 +10,8 @@ supporters ignore a burst of them, each must still move on when its deadline pas
 
 Prints, measured in the same run:
 - the request path: `POST /v1/requests` sent (each request by another officer) -> the
-  first supporter's `NotificationSent`, p50 and p99 beside the target, and beside it
+  first supporter's `NotificationSent`, p50 and p99 beside the target (and on the way
+  the roster's answer and the `PeerAssigned` at a subscriber), and beside it
   the CAD path: `POST /v1/incidents` with one involved officer -> `NotificationSent`,
   the two sent alternately at the same modest rate; and requests again while the roster
   works through the burst of deadlines below (`--during` of them at the same rate);
@@ -52,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 import pipeline  # noqa: E402  (bench/pipeline.py: report -> notification, percentile)
 import stack  # noqa: E402  (bench/stack.py: the stack as `peerline up` runs it, a roster)
 
-from shared.streams import DEADLINES, EVENTS  # noqa: E402
+from shared.streams import DEADLINES, EVENTS, StreamSpec  # noqa: E402
 from shared.tokens import issue_token  # noqa: E402
 
 AGENCY = pipeline.AGENCY
@@ -75,16 +76,37 @@ async def until(done: Callable[[], bool], timeout: float) -> None:
         await asyncio.sleep(0.1)
 
 
+async def follow(js, stream: StreamSpec, subject: str, handler) -> None:
+    """`handler` gets each new message on the agency's `subject` from now on."""
+    await js.subscribe(
+        f"ps.{AGENCY}.{subject}",
+        stream=stream.name,
+        cb=handler,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+        pending_msgs_limit=1_000_000,
+    )
+
+
 class Asking:
     """Officers' requests over the roster's HTTP API, each officer with a token of
-    their own; times go in the chain's books, the request's id standing for an
-    incident's (it is its `PeerAssigned.incident_id`)."""
+    their own; the press goes in the chain's books, the request's id standing for an
+    incident's (it is its `PeerAssigned.incident_id`), and here when the roster
+    answered and when its `PeerAssigned` reached a subscriber."""
 
     def __init__(self, chain: pipeline.Chain, roster_url: str, secret: str) -> None:
         self.chain, self.secret = chain, secret
+        self.answered: dict[str, float] = {}  # request_id -> perf_counter
+        self.assigned: dict[str, float] = {}
         self.http = httpx.AsyncClient(
             base_url=roster_url, timeout=60, limits=httpx.Limits(max_connections=64)
         )
+
+    async def start(self, js) -> None:
+        async def made(msg) -> None:
+            self.assigned.setdefault(json.loads(msg.data)["incident_id"], time.perf_counter())
+
+        await follow(js, EVENTS, "assignment.made", made)
 
     def token(self, personnel_id: str) -> str:
         return issue_token(self.secret, agency=AGENCY, role="officer", sub=personnel_id)
@@ -97,7 +119,21 @@ class Asking:
         answer.raise_for_status()
         request_id = answer.json()["request_id"]
         self.chain.sent[request_id] = started
+        self.answered[request_id] = time.perf_counter()
         return request_id
+
+    async def steps(self, keys: list[str], tag: str) -> dict[str, list[float]]:
+        """ms from each request's press to its first notification (once all have come),
+        to its answer and to its `PeerAssigned`, under `tag`."""
+        notified = await notified_ms(self.chain, keys)
+        sent = self.chain.sent
+        return {
+            tag: notified,
+            f"{tag} answered": [(self.answered[k] - sent[k]) * 1000 for k in keys],
+            f"{tag} assigned": [
+                (self.assigned[k] - sent[k]) * 1000 for k in keys if k in self.assigned
+            ],
+        }
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -117,8 +153,8 @@ async def open_loop(sends: list[Callable[[], Awaitable[str]]], rate: float) -> l
 
 
 async def notified_ms(chain: pipeline.Chain, keys: list[str]) -> list[float]:
-    """ms from each send to its first notification, once all have come (or 30 s)."""
-    await until(lambda: all(chain.done(k, 1) for k in keys), timeout=30)
+    """ms from each send to its first notification, once all have come (or 90 s)."""
+    await until(lambda: all(chain.done(k, 1) for k in keys), timeout=90)
     finished = ((chain.done(k, 1), chain.sent[k]) for k in keys)
     return [(done - sent) * 1000 for done, sent in finished if done is not None]
 
@@ -127,15 +163,14 @@ async def side_by_side(
     chain: pipeline.Chain, asking: Asking, tag: str, n: int, rate: float
 ) -> dict[str, list[float]]:
     """`n` requests and `n` one-officer reports, alternating, `rate` of each per second;
-    ms from each send to its first notification, per path."""
+    ms from each send to its first notification, per path, and the requests' steps."""
     sends = []
     for i in range(n):
         sends.append(functools.partial(asking.ask, asking.token(f"{tag}-RQ-{i}")))
         sends.append(functools.partial(chain.send, f"{tag}-CAD-{i}", 1))
     keys = await open_loop(sends, 2 * rate)
-    return {
-        "request": await notified_ms(chain, keys[0::2]),
-        "report": await notified_ms(chain, keys[1::2]),
+    return await asking.steps(keys[0::2], "request") | {
+        "report": await notified_ms(chain, keys[1::2])
     }
 
 
@@ -180,14 +215,7 @@ class Deadlines:
             (EVENTS, "assignment.escalated", escalated),
             (DEADLINES, "deadline.fired", fired),
         ):
-            await js.subscribe(
-                f"ps.{AGENCY}.{subject}",
-                stream=stream.name,
-                cb=handler,
-                ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
-                pending_msgs_limit=1_000_000,
-            )
+            await follow(js, stream, subject, handler)
 
     def _answered(self, msg, body: dict, move: int) -> None:
         key = (body["assignment_id"], move)
@@ -231,18 +259,18 @@ async def set_deadlines(roster_url: str, secret: str, within: int) -> None:
 
 async def during_burst(
     chain: pipeline.Chain, asking: Asking, deadlines: Deadlines, n: int, rate: float
-) -> list[float]:
+) -> dict[str, list[float]]:
     """`n` requests at `rate`/s from the moment the first deadline fires, while the
-    roster moves the burst: ms from each to its first notification."""
+    roster moves the burst: their `Asking.steps`."""
     await until(lambda: bool(deadlines.fired), timeout=120)
     tokens = [asking.token(f"BURST-RQ-{i}") for i in range(n)]
     keys = await open_loop([functools.partial(asking.ask, token) for token in tokens], rate)
-    return await notified_ms(chain, keys)
+    return await asking.steps(keys, "during")
 
 
 async def unacknowledged(
     chain: pipeline.Chain, asking: Asking, js, args
-) -> tuple[Deadlines, list[float]]:
+) -> tuple[Deadlines, dict[str, list[float]]]:
     """`--timers` assignments, from reports of up to `PER_REPORT` officers sent at once,
     under a `--within`-second deadline that nobody acknowledges, until each has been
     moved and then escalated; and the requests asked during the first burst."""
@@ -261,11 +289,13 @@ async def run(args, up: stack.Stack) -> tuple[dict[str, list[float]], Deadlines]
     await chain.start()
     asking = Asking(chain, up.urls["roster"], up.secret)
     nc = await nats.connect(up.nats_url)
+    await asking.start(nc.jetstream())
     try:
         await side_by_side(chain, asking, "WARM", 10, args.rate)
         paths = await side_by_side(chain, asking, "RUN", args.requests, args.rate)
         await set_deadlines(up.urls["roster"], up.secret, args.within)
-        deadlines, paths["during"] = await unacknowledged(chain, asking, nc.jetstream(), args)
+        deadlines, during = await unacknowledged(chain, asking, nc.jetstream(), args)
+        paths |= during
     finally:
         await asking.close()
         await chain.close()
@@ -297,6 +327,8 @@ def report(args, paths: dict[str, list[float]], deadlines: Deadlines, logged: Co
     )
     print(f"{'path':<52}{'done':>6}{'p50 ms':>9}{'p99 ms':>9}{'target p99 ms':>15}")
     print(row("officer's request: POST /v1/requests", paths["request"], f"{TARGET_P99_MS:>15}"))
+    print(row("  its answer (201)", paths["request answered"]))
+    print(row("  its PeerAssigned at a subscriber", paths["request assigned"]))
     print(row("CAD report: POST /v1/incidents (1 officer)", paths["report"]))
     print(
         row(
@@ -305,6 +337,8 @@ def report(args, paths: dict[str, list[float]], deadlines: Deadlines, logged: Co
             f"{TARGET_P99_MS:>15}",
         )
     )
+    print(row("  its answer (201)", paths["during answered"]))
+    print(row("  its PeerAssigned at a subscriber", paths["during assigned"]))
     made = deadlines.made
     print(
         f"\nAcknowledgment deadlines: {len(made)} assignments (reports of {PER_REPORT} "
