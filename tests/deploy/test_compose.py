@@ -2,10 +2,12 @@
 deploy/build-local-images.sh builds (no registry is needed), driven as an agency's CAD
 and a coordinator would, then one consuming service scaled to two replicas; then, while
 reports keep coming, one NATS node and one consuming replica are killed and every
-accepted report must still be assigned, scheduled and notified exactly once. One
-report's trace is followed across the containers by an OTLP receiver the test runs.
-The web portal runs beside the services: its sign-in page answers on its published
-port, as a region's portal (no local sign-in, no bus credentials).
+accepted report must still be assigned, scheduled and notified exactly once. The
+stack runs with its `observability` profile: one report's trace is found across the
+containers through Phoenix's own API and photographed in its UI, and Prometheus
+scrapes every service and holds the region's alerts (decision 78). The web portal runs
+beside the services: its sign-in page answers on its published port, as a region's
+portal (no local sign-in, no bus credentials).
 
 CI installs the engine (.ci/run) and sets CI=true: there a missing engine fails the
 tests. Elsewhere they skip, saying why, when no Docker engine with Compose v2 answers.
@@ -21,11 +23,9 @@ import secrets
 import shutil
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -33,10 +33,6 @@ import nats
 import pytest
 import yaml
 from nats.js.api import StreamInfo
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
-    ExportTraceServiceRequest,
-    ExportTraceServiceResponse,
-)
 from testcontainers.compose import DockerCompose
 
 from peerline.natsd import free_port
@@ -53,6 +49,7 @@ from shared.vocab import TrainingArea
 from tests.support.bus import EventLog
 from tests.support.certs import trusting, write_certificates
 from tests.support.natsauth import ConfiguredServer, credentials, leaf_example, nats_config
+from tests.support.observability import Phoenix, Prometheus, poll, screenshot_trace
 from tests.support.requires import unavailable
 from tests.support.waiting import await_until
 
@@ -67,6 +64,8 @@ NATS_AGENCY = "CA0190300"  # reports over NATS, directly and through its site's 
 BACKUP_AGENCY = "CA0190400"
 AGENCIES = (AGENCY, FAULTS_AGENCY, TRACE_AGENCY, NATS_AGENCY)
 CANARY = "CANARY-7Q4Z"  # an officer's id that no span and no log line may hold
+# Prometheus's jobs (deploy/prometheus/prometheus.yml): one per service, named after it.
+JOBS = ("incidents", "roster", "checkins", "notify", "metrics", "portal")
 
 
 def _docker_answers() -> str | None:
@@ -84,10 +83,10 @@ def _docker_answers() -> str | None:
 
 
 class Stack:
-    """One compose project of its own name, so it never touches another stack, driven
-    through testcontainers' `DockerCompose` (up, wait, ports, containers, logs, exec);
-    the few commands it has no method for (`up --scale`, `kill -s HUP`) run on its
-    compose command line."""
+    """One compose project of its own name, so it never touches another stack, with the
+    `observability` profile, driven through testcontainers' `DockerCompose` (up, wait,
+    ports, containers, logs, exec); the few commands it has no method for (`up
+    --scale`, `kill -s HUP`) run on its compose command line."""
 
     def __init__(self, env_file: Path, auth_dir: Path, ca_file: Path, project: str) -> None:
         self.project = project  # COMPOSE_PROJECT_NAME in env_file
@@ -97,6 +96,7 @@ class Stack:
             compose_file_name=str(COMPOSE_FILE),  # absolute: its command runs anywhere
             env_file=str(env_file),
             wait=True,
+            profiles=["observability"],  # on every command: `up` keeps them running
         )
 
     @property
@@ -172,46 +172,6 @@ class Stack:
         return sum(1 for c in containers if c.Service == service and c.Health == "healthy")
 
 
-class SpanReceiver:
-    """An OTLP/HTTP receiver (`POST /v1/traces`, protobuf) in the test process, which the
-    containers reach as host.docker.internal. It keeps every span with its service."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[str, object]] = []  # (service.name, Span)
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                request = ExportTraceServiceRequest.FromString(body)
-                for resource_spans in request.resource_spans:
-                    attributes = {a.key: a.value for a in resource_spans.resource.attributes}
-                    service = attributes["service.name"].string_value
-                    for scope_spans in resource_spans.scope_spans:
-                        receiver.spans += [(service, span) for span in scope_spans.spans]
-                reply = ExportTraceServiceResponse().SerializeToString()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-protobuf")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        # Every address: the containers come from a bridge network, not the loopback.
-        self.server = ThreadingHTTPServer(("0.0.0.0", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def in_trace(self, trace_id: bytes) -> list[tuple[str, object]]:
-        return [(service, span) for service, span in self.spans if span.trace_id == trace_id]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def images() -> dict[str, str]:
     """The local images, built or brought up to date with the project's source."""
@@ -235,14 +195,7 @@ def secret() -> str:
 
 
 @pytest.fixture(scope="module")
-def spans() -> Iterator[SpanReceiver]:
-    receiver = SpanReceiver()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture(scope="module")
-def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
+def stack(images, secret, tmp_path_factory) -> Iterator[Stack]:
     deploy = tmp_path_factory.mktemp("deploy")
     env_file, auth_dir = deploy / ".env", deploy / "auth"
     agencies = deploy / "agencies.yaml"
@@ -270,6 +223,8 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "ROSTER_PUBLISH": "127.0.0.1:",
         "METRICS_PUBLISH": "127.0.0.1:",
         "PORTAL_PUBLISH": "127.0.0.1:",
+        "PHOENIX_PUBLISH": "127.0.0.1:",
+        "PROMETHEUS_PUBLISH": "127.0.0.1:",
         "NATS_PUBLISH": "127.0.0.1:",
         "NATS_LEAF_PUBLISH": "127.0.0.1:",
         "NATS_2_PUBLISH": "127.0.0.1:",
@@ -280,8 +235,9 @@ def stack(images, secret, spans, tmp_path_factory) -> Iterator[Stack]:
         "NATS_TLS_CONF": str(ROOT / "deploy" / "nats" / "tls.conf"),
         "NATS_CERTS_DIR": str(certs),
         "NATS_CA_FILE": "/etc/nats/certs/ca.pem",
-        # Every service exports its spans to the test's receiver.
-        "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://host.docker.internal:{spans.port}",
+        # Every service exports its spans to the profile's viewer, as docs/deployment.md
+        # says to.
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "http://phoenix:6006",
     }
     project = f"peerline-test-{uuid.uuid4().hex[:8]}"
     settings["COMPOSE_PROJECT_NAME"] = project  # never another stack's containers
@@ -483,48 +439,97 @@ async def _acked(publishing) -> bool:
     return True
 
 
-async def test_one_trace_follows_a_report_across_containers_without_personal_data(
-    stack, secret, spans
+async def test_operators_see_a_report_in_the_viewer_and_the_scraper_without_personal_data(
+    stack, secret
 ):
     """The CAD's request starts a trace (its `traceparent`); the incidents container's
     server span, the roster's consumption of IncidentReported, then check-ins' and
-    notify's of PeerAssigned (published through the roster's outbox) are all in it. No
-    span and no log line holds the officer's id."""
+    notify's of PeerAssigned (published through the roster's outbox) are all in it, as
+    Phoenix's own API returns it, each span named with its service, and a screenshot
+    shows it in Phoenix's UI. Meanwhile Prometheus scrapes the report's count and every
+    service, and holds the region's alerts. No span Phoenix holds and no log line holds
+    the officer's id."""
     incidents = f"http://{stack.address('incidents', 8081)}"
     roster = f"http://{stack.address('roster', 8082)}"
+    viewer = f"http://{stack.address('phoenix', 6006)}"
 
     def headers(role: str) -> dict[str, str]:
         return _as(secret, TRACE_AGENCY, role)
 
-    trace_id = secrets.token_bytes(16)
+    trace_id = secrets.token_hex(16)
     report = _report("TRC-1", CANARY)
     async with httpx.AsyncClient(trust_env=False, timeout=10) as client:
         await _enrol(client, roster, headers("coordinator"), TRACE_AGENCY, "S-T1")
-        traceparent = f"00-{trace_id.hex()}-{secrets.token_hex(8)}-01"
+        traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
         answer = await client.post(
             f"{incidents}/v1/incidents",
             json=report,
             headers={**headers("ingest"), "traceparent": traceparent},
         )
-    assert answer.status_code == 202, answer.text
+        assert answer.status_code == 202, answer.text
+        counted = _intake_count((await client.get(f"{incidents}/metrics")).text)
 
-    expected = {
-        ("incidents", "POST /v1/incidents"),
-        ("roster", "roster-incidents process"),
-        ("checkins", "checkins-assignments process"),
-        ("notify", "notify-assignments process"),
-    }
-    deadline = asyncio.get_running_loop().time() + 30  # spans leave in batches, every 5 s
-    while not expected <= {(service, span.name) for service, span in spans.in_trace(trace_id)}:
-        assert asyncio.get_running_loop().time() < deadline, sorted(
-            {(service, span.name) for service, span in spans.in_trace(trace_id)}
-        )
-        await asyncio.sleep(0.5)
+        expected = {
+            ("incidents", "POST /v1/incidents"),
+            ("roster", "roster-incidents process"),
+            ("checkins", "checkins-assignments process"),
+            ("notify", "notify-assignments process"),
+        }
+        phoenix = Phoenix(client, viewer)
 
-    for service, span in spans.spans:
-        recorded = [span.attributes, *(event.attributes for event in span.events)]
-        assert CANARY not in f"{span.name} {recorded}", (service, span.name)
+        async def found() -> set[tuple[str, str]]:
+            spans = await phoenix.spans(trace_id)
+            return {(s["attributes"].get("service.name"), s["name"]) for s in spans}
+
+        # Spans leave each service in batches, every 5 s.
+        await poll(found, lambda seen: expected <= seen, 60, "the trace in Phoenix")
+        project = await phoenix.project_id()
+        everything = await phoenix.spans()
+
+        # The browser, in a thread, while Prometheus's next scrape comes (every 15 s).
+        shown = [name for _, name in sorted(expected)]
+        photo = asyncio.to_thread(screenshot_trace, viewer, project, trace_id, shown)
+        prometheus = Prometheus(client, f"http://{stack.address('prometheus', 9090)}")
+        await asyncio.gather(photo, _scraped_after(prometheus, counted))
+
+    for span in everything:
+        assert CANARY not in json.dumps(span), (span["attributes"], span["name"])
     assert CANARY not in stack.compose_env.get_logs()[0]
+
+
+def _intake_count(exported: str) -> float:
+    """Reports counted in a service's /metrics text, whatever their path and outcome."""
+    name = "peerline_intake_reports_total{"
+    counted = sum(float(line.rsplit(" ", 1)[1]) for line in exported.splitlines() if name in line)
+    assert counted >= 1
+    return counted
+
+
+async def _scraped_after(prometheus: Prometheus, counted: float) -> None:
+    """Prometheus holds the incidents service's count of reports as it was after the
+    report, reads every service's /metrics (`up` is 1 for each job), holds the figures
+    an operator acts on, and has loaded every alert of deploy/alerts.yaml, healthy."""
+
+    async def scraped() -> float:
+        reports = await prometheus.query('peerline_intake_reports_total{job="incidents"}')
+        return sum(reports.values())
+
+    await poll(scraped, lambda n: n >= counted, 45, "the report's count in Prometheus")
+    up = {dict(k)["job"]: v for k, v in (await prometheus.query("up")).items()}
+    assert up == dict.fromkeys(JOBS, 1.0)
+    outbox = await prometheus.query("max by (service) (peerline_outbox_pending_rows)")
+    assert {dict(k)["service"] for k in outbox} >= {"incidents", "roster", "checkins"}
+    pending = await prometheus.query(
+        "max by (service, durable) (peerline_consumer_pending_messages)"
+    )
+    durables = {(dict(k)["service"], dict(k)["durable"]) for k in pending}
+    assert {("roster", "roster-incidents"), ("notify", "notify-assignments")} <= durables
+
+    loaded = await prometheus.rules()
+    groups = yaml.safe_load((ROOT / "deploy" / "alerts.yaml").read_text())["groups"]
+    alerts = {rule["alert"] for group in groups for rule in group["rules"] if "alert" in rule}
+    assert {rule["name"] for rule in loaded if rule["type"] == "alerting"} == alerts
+    assert {rule["health"] for rule in loaded} == {"ok"}
 
 
 async def test_faults_mid_flow_lose_and_double_nothing(stack, secret):

@@ -104,11 +104,31 @@ def test_nats_is_a_three_node_cluster_that_syncs_every_write():
 
 
 def test_observability_is_an_optional_profile(compose):
+    """Phoenix and Prometheus only (Phoenix receives OTLP itself: no collector), which
+    nothing in the core stack waits on; Prometheus scrapes one job per service, named
+    after it, and loads the region's alerts (decision 78)."""
     services = compose["services"]
-    for name in ("otel-collector", "jaeger"):
+    profiled = {name for name, s in services.items() if "profiles" in s}
+    assert profiled == {"phoenix", "prometheus"}
+    for name in profiled:
         assert services[name]["profiles"] == ["observability"]
+        assert "healthcheck" in services[name]
     core = [s for s in services.values() if "profiles" not in s]
-    assert all("otel-collector" not in s.get("depends_on", {}) for s in core)
+    assert all(not profiled & set(s.get("depends_on", {})) for s in core)
+    # The services' endpoint, as the docs set it, is Phoenix's OTLP/HTTP port.
+    assert services["phoenix"]["ports"] == ["${PHOENIX_PUBLISH:-127.0.0.1:6006}:6006"]
+    assert services["phoenix"]["environment"]["PHOENIX_TELEMETRY_ENABLED"] == "false"
+    assert services["phoenix"]["environment"]["PHOENIX_ALLOW_EXTERNAL_RESOURCES"] == "false"
+
+    prometheus = services["prometheus"]
+    assert "./alerts.yaml:/etc/prometheus/alerts.yaml:ro" in prometheus["volumes"]
+    config = yaml.safe_load((DEPLOY / "prometheus" / "prometheus.yml").read_text())
+    assert config["rule_files"] == ["alerts.yaml"]
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert set(jobs) == set(SERVICES)
+    for name in SERVICES:
+        port = services[name]["environment"]["PEERLINE_PORT"]
+        assert jobs[name]["static_configs"] == [{"targets": [f"{name}:{port}"]}]
 
 
 def test_no_secret_is_committed():
