@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
@@ -98,7 +99,7 @@ async def test_a_report_with_the_providers_tokens_reaches_the_supporter_by_mail(
     report = {
         "external_id": "IDP-1",
         "category": "officer_involved_shooting",
-        "occurred_at": "2026-01-01T00:00:00Z",
+        "occurred_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
         "involved": [{"personnel_id": "B1", "role": "primary"}],
     }
     serving = contextlib.contextmanager(serve_app)
